@@ -10,6 +10,7 @@ from risk_manager.domain.contracts import (
 )
 from risk_manager.domain.decisions import (
     ACCOUNT_SCOPE,
+    CUTS,
     Action,
     ActionKind,
     Decision,
@@ -48,6 +49,7 @@ from risk_manager.domain.trading import (
 __all__ = [
     "ACCOUNT_SCOPE",
     "CENT",
+    "CUTS",
     "CME_TICKS",
     "DAEMON_TAG_PREFIX",
     "DEFAULT_ALIASES",

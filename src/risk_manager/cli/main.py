@@ -1,0 +1,120 @@
+"""``python -m risk_manager``: the command line (SPEC §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from risk_manager import __version__
+from risk_manager.cli.journal import journal_app
+from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
+from risk_manager.config.loader import load_config_set
+from risk_manager.config.paths import resolve_paths
+from risk_manager.config.problems import ConfigError
+
+app = typer.Typer(
+    name="risk_manager",
+    help="Risk Manager: real-time risk rules for ProjectX Gateway (TopstepX) futures accounts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(journal_app, name="journal")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"risk-manager {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Risk Manager: real-time risk rules for ProjectX Gateway (TopstepX) futures accounts."""
+
+
+@app.command()
+def replay(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML), see docs: writing scenarios.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per action, nothing else.")] = False,
+    config_dir: ConfigDirOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run a scenario through the engine with a simulated clock and broker, and print every action."""
+    from risk_manager.replay import Printer, load_scenario
+    from risk_manager.replay import replay as run_replay
+
+    console = Console(stderr=as_json, highlight=False)
+    try:
+        loaded = load_scenario(scenario)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    except OSError as exc:
+        typer.echo(f"{scenario}: cannot read: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    printer = Printer(console, as_json)
+    with tempfile.TemporaryDirectory(prefix="risk-replay-") as tmp:
+        asyncio.run(run_replay(loaded, data_dir or Path(tmp), printer))
+    if not as_json:
+        _summary(console, printer)
+
+
+def _summary(console: Console, printer: object) -> None:
+    from risk_manager.replay import Printer
+
+    assert isinstance(printer, Printer)
+    sent = [r for r in printer.records if r.action not in ("reset", "unlock", "lockout", "cooldown")]
+    locks = [r for r in printer.records if r.action in ("lockout", "cooldown")]
+    console.print(f"\n{len(printer.records)} records: {len(locks)} locks, {len(sent)} enforcement actions.")
+
+
+@app.command()
+def validate(config_dir: ConfigDirOption = None, data_dir: DataDirOption = None) -> None:
+    """Check accounts.yaml, risk_config.yaml and holidays.yaml; exit 4 on any error."""
+    paths = resolve_paths(config_dir, data_dir)
+    try:
+        config_set = load_config_set(paths.config_dir)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    for warning in config_set.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"config OK: {paths.config_dir}")
+
+
+@app.command()
+def paths(config_dir: ConfigDirOption = None, data_dir: DataDirOption = None) -> None:
+    """Print where config and data live."""
+    resolved = resolve_paths(config_dir, data_dir)
+    typer.echo(f"config dir: {resolved.config_dir}")
+    typer.echo(f"data dir:   {resolved.data_dir}")
+
+
+def main() -> None:
+    app()
+
+
+def status_main() -> None:
+    """``risk-status``: the trader's status screen."""
+    typer.echo("risk-status: the status screen is not available in this version yet.", err=True)
+    sys.exit(1)
+
+
+def admin_main() -> None:
+    """``risk-admin``: the password-protected admin CLI."""
+    typer.echo("risk-admin: the admin CLI is not available in this version yet.", err=True)
+    sys.exit(1)
+
+
+__all__ = ["admin_main", "app", "main", "status_main"]

@@ -1,0 +1,394 @@
+"""The engine: event -> journal -> ledger -> lockout gate -> rules -> merge -> locks -> enforcer.
+
+Per account, events run one at a time in arrival order (SPEC §4.1). The engine never
+reads the wall clock: ``now`` comes from the injected clock, which is what lets the
+same code run live, in replay and in the benchmarks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from risk_manager.config.risk import GeneralConfig, RiskConfig
+from risk_manager.domain import (
+    AccountUpdated,
+    ActionKind,
+    ContractCatalog,
+    Decision,
+    Evaluate,
+    Event,
+    Fill,
+    FillReceived,
+    OrderSide,
+    OrderUpdated,
+    PositionUpdated,
+    QuoteReceived,
+    Tick,
+    cents,
+    flatten,
+)
+from risk_manager.enforcement import Executor, Job, Outcome
+from risk_manager.engine.gate import causing_rule, lockout_mode
+from risk_manager.engine.journal import journal_decision, journal_event
+from risk_manager.engine.merge import merge
+from risk_manager.engine.persist import GuardedStore
+from risk_manager.engine.records import Record, RecordSink, action_extras
+from risk_manager.ledger import AccountState, Market
+from risk_manager.rules import ActiveRule, active_rules
+from risk_manager.schedule import Clock, DailyReset, Lockout, LockoutBook, Timer, TimerBook
+from risk_manager.store import DailyPnlRow, EnforcementRow, FillRow, LockRow, Store
+
+log = logging.getLogger("risk_manager.engine")
+
+RECONCILE_EVERY = timedelta(seconds=5)
+PNL_EVERY = timedelta(seconds=10)
+PENDING_CLOSE_FOR = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an event came from: the gateway's event type and its raw payload (for the journal)."""
+
+    type: str
+    raw: object
+
+
+class Engine:
+    """Holds every account's state and lock book; turns events into enforcement."""
+
+    def __init__(
+        self,
+        *,
+        general: GeneralConfig,
+        configs: Mapping[int, RiskConfig],
+        store: Store,
+        clock: Clock,
+        executor_factory: Callable[[Engine], Executor],
+        catalog: ContractCatalog | None = None,
+        base_config: RiskConfig | None = None,
+        on_record: RecordSink | None = None,
+    ) -> None:
+        self.general = general
+        self.clock = clock
+        self.store = GuardedStore(store)
+        self.catalog = catalog or ContractCatalog(general.symbol_aliases, general.instrument_ticks())
+        self.market = Market(general.mark_price)
+        self.reset = DailyReset(general.daily_reset.time, general.daily_reset.zone)
+        self.locks = LockoutBook()
+        self.timers = TimerBook()
+        self.states: dict[int, AccountState] = {}
+        self._configs = dict(configs)
+        self._base = base_config if general.protect_unlisted_accounts else None
+        self._rules: dict[int, tuple[ActiveRule, ...]] = {}
+        self._holders: dict[str, set[int]] = defaultdict(set)
+        self._on_record = on_record or (lambda record: None)
+        self.executor = executor_factory(self)
+        now = clock.now()
+        self.next_reset = self.reset.next_reset(now)
+        self._next_reconcile = now + RECONCILE_EVERY
+        self._next_pnl = now + PNL_EVERY
+        for account_id in self._configs:
+            self.account(account_id)
+
+    # -- accounts ---------------------------------------------------------------------------------
+
+    def account(self, account_id: int) -> AccountState | None:
+        """The state of a monitored account, created on first sight; None if not monitored."""
+        state = self.states.get(account_id)
+        if state is not None:
+            return state
+        config = self._configs.get(account_id, self._base)
+        if config is None:
+            return None
+        now = self.clock.now()
+        state = AccountState(account_id, self.catalog, self.market, self.general.pnl_includes_fees)
+        state.start_day(self.reset.trading_date(now), self.reset.next_reset(now))
+        self.states[account_id] = state
+        self._rules[account_id] = tuple(active_rules(config.rules))
+        return state
+
+    def state_of(self, account_id: int) -> AccountState | None:
+        return self.states.get(account_id)
+
+    # -- events -----------------------------------------------------------------------------------
+
+    def handle(self, event: Event, source: Source | None = None) -> None:
+        """Process one event to the end: journal, fold, decide, lock, dispatch."""
+        now = self.clock.now()
+        if isinstance(event, Tick):
+            self.tick(now)
+            return
+        journal_event(self.store.store, event, source, now)
+        if isinstance(event, QuoteReceived):
+            if self.market.apply(event.quote) is not None:
+                for account_id in tuple(self._holders.get(event.quote.contract_id, ())):
+                    self._evaluate(self.states[account_id], event, now, None)
+            return
+        state = self.account(event.account_id)
+        if state is None:
+            return
+        previous = self._fold(state, event, now)
+        self._evaluate(state, event, now, previous)
+
+    def fold(self, event: Event) -> None:
+        """Fold an event into state without rules or journal (rebuilding from the journal)."""
+        if isinstance(event, QuoteReceived):
+            self.market.apply(event.quote)
+        elif not isinstance(event, Tick | Evaluate):
+            state = self.account(event.account_id)
+            if state is not None:
+                self._fold(state, event, self.clock.now())
+
+    def _fold(self, state: AccountState, event: Event, now: datetime) -> object:
+        if isinstance(event, PositionUpdated):
+            position = event.position
+            previous = state.apply_position(position)
+            holders = self._holders[position.contract_id]
+            if position.size:
+                holders.add(state.account_id)
+            else:
+                holders.discard(state.account_id)
+            if abs(position.size) < abs(previous) or position.size == 0:
+                state.pending_closes.pop(position.contract_id, None)
+            return previous
+        if isinstance(event, OrderUpdated):
+            order = event.order
+            if order.id not in state.orders and self._follows_daemon_close(state, order.contract_id, now):
+                if order.side is OrderSide.closing(state.position_size(order.contract_id)):
+                    state.daemon_orders.add(order.id)
+            return state.apply_order(order)
+        if isinstance(event, FillReceived):
+            self._fold_fill(state, event.fill, now)
+        elif isinstance(event, AccountUpdated):
+            state.apply_account(event.account)
+        return None
+
+    def _follows_daemon_close(self, state: AccountState, contract_id: str, now: datetime) -> bool:
+        sent = state.pending_closes.get(contract_id)
+        return sent is not None and now - sent <= PENDING_CLOSE_FOR
+
+    def _fold_fill(self, state: AccountState, fill: Fill, now: datetime) -> None:
+        day = self.reset.trading_date(fill.at)
+        daemon = fill.order_id in state.daemon_orders or (
+            self._follows_daemon_close(state, fill.contract_id, now)
+            and fill.side is OrderSide.closing(state.position_size(fill.contract_id) or -fill.signed_size)
+        )
+        if daemon:
+            state.daemon_orders.add(fill.order_id)
+        if day != state.trading_date:
+            log.info("fill %s belongs to trading day %s, not %s: kept out of today's P&L", fill.id, day,
+                     state.trading_date)  # fmt: skip
+            effect_entry = False
+        else:
+            effect = state.apply_fill(fill, count_as_trade=not daemon and not state.is_locked())
+            effect_entry = effect.is_entry
+            self._cross_check(state, fill, effect.computed_pnl)
+        row = FillRow(
+            fill.id, state.account_id, fill.order_id, fill.contract_id, self.catalog.symbol(fill.contract_id),
+            fill.side, fill.size, fill.price, fill.pnl, fill.fees, fill.voided, effect_entry, daemon, fill.at, day,
+        )  # fmt: skip
+        self.store.write(lambda store: store.upsert_fill(row))
+        self._save_pnl(state, now)
+
+    def _cross_check(self, state: AccountState, fill: Fill, computed: object) -> None:
+        """The broker's P&L is used; a disagreement with our own computation is only logged."""
+        if fill.pnl is None or computed is None or fill.voided:
+            return
+        if cents(fill.pnl) != cents(computed):  # type: ignore[arg-type]
+            log.warning(
+                "P&L cross-check: account %s fill %s broker %s, computed %.2f",
+                state.account_id, fill.id, fill.pnl, computed,
+            )  # fmt: skip
+
+    # -- decisions --------------------------------------------------------------------------------
+
+    def _evaluate(self, state: AccountState, event: Event, now: datetime, previous: object) -> None:
+        decisions = lockout_mode(state, event, previous)  # type: ignore[arg-type]
+        for rule in self._rules[state.account_id]:
+            try:
+                decisions.extend(rule.spec.evaluate(rule.config, state, event, now))
+            except Exception:  # one broken rule must not stop the others from enforcing
+                log.exception("rule %s failed on account %s", rule.spec.id, state.account_id)
+        if decisions:
+            self._apply(state, decisions, now)
+
+    def _apply(self, state: AccountState, decisions: list[Decision], now: datetime) -> None:
+        orders_on: dict[str, int] = defaultdict(int)
+        for order in state.orders.values():
+            orders_on[order.contract_id] += 1
+        sizes = {cid: p.size for cid, p in state.positions.items()}
+        plan = merge(decisions, sizes, orders_on)
+        for decision in decisions:
+            journal_decision(self.store.store, decision, now)
+        for decision in plan.locks:
+            self._lock(state, decision, now)
+        for decision, action in plan.superseded:
+            self._log(now, decision.account_id, decision.rule, action.kind.value, action.contract_id,
+                      action.size, decision.reason, "SUPERSEDED")  # fmt: skip
+        jobs = [Job(d.account_id, d.rule, d.reason, a, now) for d, a in plan.send]
+        for job in jobs:
+            self._mark_pending_close(state, job, now)
+        skipped = self.executor.submit(jobs)
+        for job in jobs:
+            if job not in skipped:
+                extras = action_extras(job.action)
+                self._record(Record(now, job.account_id, job.action.kind.value, job.rule, job.reason, extras))
+
+    def _mark_pending_close(self, state: AccountState, job: Job, now: datetime) -> None:
+        kind = job.action.kind
+        if kind in (ActionKind.CLOSE, ActionKind.REDUCE) and job.action.contract_id:
+            state.pending_closes[job.action.contract_id] = now
+        elif kind is ActionKind.CLOSE_ALL:
+            for contract_id in state.positions:
+                state.pending_closes[contract_id] = now
+
+    def _lock(self, state: AccountState, decision: Decision, now: datetime) -> None:
+        lock = decision.lock
+        assert lock is not None
+        account, rule = decision.account_id, decision.rule
+        if lock.kind == "cooldown" and lock.until is not None:
+            held = self.locks.held_by(account, rule, lock.scope)
+            created, replaced = self.locks.set_cooldown(account, rule, decision.reason, lock.until, now)
+            if created is held:
+                return
+            if replaced is not None:
+                self._persist_clear(replaced)
+        else:
+            made = self.locks.set_lockout(
+                account, rule, decision.reason, lock.until, now, scope=lock.scope, kind=lock.kind
+            )
+            if made is None:
+                return
+            created = made
+        row = _lock_row(created)
+        self.store.write(lambda store: store.insert_lockout(row))
+        state.held_locks.add((rule, lock.scope))
+        extras: dict[str, object] = {"until": lock.until} if lock.until is not None else {}
+        if lock.kind != "cooldown":
+            extras["scope"] = lock.scope
+        action = "cooldown" if lock.kind == "cooldown" else "lockout"
+        self._log(now, account, rule, action.upper(), None, None, decision.reason, "OK")
+        self._record(Record(now, account, action, rule, decision.reason, extras))
+
+    def _persist_clear(self, lock: Lockout) -> None:
+        lock_id, at, by = lock.id, lock.cleared_at, lock.cleared_by
+        assert at is not None and by is not None
+        self.store.write(lambda store: store.clear_lockout(lock_id, at, by))
+
+    def record_unlocks(self, cleared: Iterable[Lockout]) -> None:
+        """Bookkeeping for locks the book just cleared (expiry, reset, broker, admin)."""
+        for lock in cleared:
+            self._persist_clear(lock)
+            state = self.states.get(lock.account_id)
+            if state is not None:
+                state.held_locks.discard((lock.rule_id, lock.scope))
+            at = lock.cleared_at or self.clock.now()
+            reason = f"{lock.rule_id} lock cleared by {lock.cleared_by}"
+            self._log(at, lock.account_id, lock.rule_id, "UNLOCK", None, None, reason, "OK")
+            self._record(Record(at, lock.account_id, "unlock", lock.rule_id, reason, {"by": lock.cleared_by}))
+
+    # -- time -------------------------------------------------------------------------------------
+
+    def tick(self, now: datetime) -> None:
+        """Time passed: resets, lock expiries, timers, time-driven rules, reconciler, store upkeep."""
+        while now >= self.next_reset:
+            self.run_reset(self.next_reset)
+        self.record_unlocks(self.locks.check_expired_lockouts(now))
+        for timer in self.timers.due(now):
+            self._timer_fired(timer, now)
+        for state in list(self.states.values()):
+            self._evaluate(state, Tick(now), now, None)
+        if now >= self._next_reconcile:
+            self._next_reconcile = now + RECONCILE_EVERY
+            self._reconcile(now)
+        if now >= self._next_pnl:
+            self._next_pnl = now + PNL_EVERY
+            for state in self.states.values():
+                self._save_pnl(state, now)
+        self.store.retry()
+        self.store.flush()
+
+    def _timer_fired(self, timer: Timer, now: datetime) -> None:
+        """A persisted countdown ran out; the rule that set it re-evaluates on this tick."""
+        name = timer.name
+        self.store.write(lambda store: store.delete_timer(name))
+        log.info("timer %s fired at %s", name, now.isoformat())
+
+    def next_deadline(self) -> datetime:
+        """The next instant at which time alone changes something (replay jumps straight there)."""
+        candidates = [self.next_reset, self.locks.next_expiry(), self.timers.next_deadline()]
+        if any(self._exposed_under_lock(s) for s in self.states.values()):
+            candidates.append(self._next_reconcile)
+        return min(c for c in candidates if c is not None)
+
+    def run_reset(self, at: datetime) -> None:
+        """The daily reset (SPEC §4.3): new P&L day, RULE-003/013 locks cleared, positions kept."""
+        trading_date = self.reset.trading_date(at)
+        for state in self.states.values():
+            state.start_day(trading_date, self.reset.next_reset(at))
+            reason = f"daily reset: trading day {trading_date}"
+            self._log(at, state.account_id, None, "DAILY_RESET", None, None, reason, "OK")
+            self._record(Record(at, state.account_id, "reset", None, reason, {"trading_date": trading_date}))
+            self.record_unlocks(self.locks.clear_on_reset(state.account_id, at))
+            self._save_pnl(state, at)
+        self.next_reset = self.reset.next_reset(at)
+        stamp = at.isoformat()
+        self.store.write(lambda store: store.set_meta("last_reset", stamp))
+
+    def _exposed_under_lock(self, state: AccountState) -> bool:
+        return state.is_locked() and bool(state.positions or state.orders)
+
+    def _reconcile(self, now: datetime) -> None:
+        """Every 5 s, re-flatten accounts that are locked yet still show exposure (SPEC §4.1)."""
+        for state in self.states.values():
+            if not self._exposed_under_lock(state) or self.executor.in_flight(state.account_id):
+                continue
+            rule = causing_rule(state, "")
+            reason = f"reconcile: still exposed under {rule} lock"
+            self._apply(state, [flatten(state.account_id, rule or "", reason, None)], now)
+
+    # -- store ------------------------------------------------------------------------------------
+
+    def _save_pnl(self, state: AccountState, now: datetime) -> None:
+        if state.trading_date is None:
+            return
+        row = DailyPnlRow(
+            state.account_id, state.trading_date, state.realized_gross, state.fees, state.realized_net,
+            cents(state.unrealized_pnl), len(state.trades), now,
+        )  # fmt: skip
+        self.store.write(lambda store: store.upsert_daily_pnl(row))
+
+    def _log(
+        self, at: datetime, account: int | None, rule: str | None, action: str, contract: str | None,
+        quantity: int | None, reason: str, result: str, error: str | None = None, latency: float | None = None,
+    ) -> None:  # fmt: skip
+        row = EnforcementRow(None, at, account, rule, action, contract, quantity, reason, result, error, latency)
+        self.store.write(lambda store: store.log_enforcement(row))
+
+    def report(self, outcome: Outcome) -> None:
+        """The executor's callback: one enforcement-log row per finished action."""
+        job = outcome.job
+        self._log(
+            job.decided_at, job.account_id, job.rule, job.action.kind.value, job.action.contract_id,
+            outcome.quantity, job.reason, outcome.result, outcome.error, outcome.latency_ms,
+        )  # fmt: skip
+        if outcome.result == "FAILED":
+            extras = {**action_extras(job.action), "result": "FAILED", "error": outcome.error}
+            self._record(Record(self.clock.now(), job.account_id, "failed", job.rule, job.reason, extras))
+
+    def _record(self, record: Record) -> None:
+        self._on_record(record)
+
+
+def _lock_row(lock: Lockout) -> LockRow:
+    return LockRow(
+        lock.id, lock.account_id, lock.rule_id, lock.scope, lock.kind, lock.reason,
+        lock.created_at, lock.expires_at, lock.cleared_at, lock.cleared_by,
+    )  # fmt: skip
+
+
+__all__ = ["Engine", "Source"]

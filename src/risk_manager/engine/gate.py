@@ -1,0 +1,71 @@
+"""Lockout mode (SPEC §1): what happens to new exposure while a lock is active.
+
+The gateway has no pre-trade hook, so a new order from a locked account is cancelled
+the moment it appears, and a position opened or increased by a fill is closed. Orders
+that can only reduce a position pass. Actions carry the causing lock's rule (the
+first in evaluation order if several).
+"""
+
+from __future__ import annotations
+
+from risk_manager.domain import (
+    ACCOUNT_SCOPE,
+    Decision,
+    Event,
+    Order,
+    OrderSide,
+    OrderUpdated,
+    PositionUpdated,
+    cancel_order,
+    close,
+)
+from risk_manager.ledger import AccountState
+from risk_manager.rules import rank
+
+
+def causing_rule(state: AccountState, symbol: str) -> str | None:
+    """The rule of the first active lock (in evaluation order) covering ``symbol``."""
+    rules = [rule for rule, scope in state.held_locks if scope in (ACCOUNT_SCOPE, symbol)]
+    return min(rules, key=rank) if rules else None
+
+
+def lockout_mode(state: AccountState, event: Event, previous: Order | int | None) -> list[Decision]:
+    """Decisions for ``event`` under active locks; ``previous`` is the order or size before it."""
+    if not state.held_locks:
+        return []
+    if isinstance(event, OrderUpdated) and previous is None:
+        return _new_order(state, event.order)
+    if isinstance(event, PositionUpdated) and isinstance(previous, int):
+        return _grown_position(state, event, previous)
+    return []
+
+
+def _new_order(state: AccountState, order: Order) -> list[Decision]:
+    if not order.is_working or order.id in state.daemon_orders:
+        return []
+    rule = causing_rule(state, state.catalog.symbol(order.contract_id))
+    if rule is None or _reduces_only(state, order):
+        return []
+    reason = f"order {order.id} placed while locked by {rule}"
+    return [Decision(state.account_id, rule, reason, (cancel_order(order.id, order.contract_id),))]
+
+
+def _reduces_only(state: AccountState, order: Order) -> bool:
+    size = state.position_size(order.contract_id)
+    return size != 0 and order.side is OrderSide.closing(size) and order.size <= abs(size)
+
+
+def _grown_position(state: AccountState, event: PositionUpdated, previous: int) -> list[Decision]:
+    size = event.position.size
+    grew = abs(size) > abs(previous) or size * previous < 0
+    if size == 0 or not grew:
+        return []
+    contract_id = event.position.contract_id
+    rule = causing_rule(state, state.catalog.symbol(contract_id))
+    if rule is None:
+        return []
+    reason = f"position {contract_id} {size:+d} opened while locked by {rule}"
+    return [Decision(state.account_id, rule, reason, (close(contract_id, abs(size)),))]
+
+
+__all__ = ["causing_rule", "lockout_mode"]

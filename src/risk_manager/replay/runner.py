@@ -1,0 +1,147 @@
+"""Running a scenario through the very same engine, with a simulated clock and broker.
+
+Time jumps from deadline to deadline (resets, lock expiries, timers) instead of
+ticking every second, so a day replays in milliseconds and always the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from risk_manager.broker.projectx.wire import parse_event, parse_orders, parse_positions, parse_trades
+from risk_manager.broker.sim import SimBroker
+from risk_manager.config.risk import RiskConfig
+from risk_manager.domain import AccountInfo, ContractCatalog
+from risk_manager.enforcement import Executor
+from risk_manager.engine import Engine, Record, Source, restore, resync
+from risk_manager.replay.scenario import LoadedScenario
+from risk_manager.schedule import ManualClock
+from risk_manager.store import Store
+
+DB_NAME = "risk_manager.db"
+
+
+class ScenarioRun:
+    """One replay: owns the clock, the simulated broker, the store and the engine."""
+
+    def __init__(self, loaded: LoadedScenario, data_dir: Path, on_record: Callable[[Record], None]) -> None:
+        scenario = loaded.scenario
+        self.loaded = loaded
+        self.data_dir = data_dir
+        self.on_record = on_record
+        self.clock = ManualClock(scenario.start)
+        self.catalog = ContractCatalog(loaded.general.symbol_aliases, loaded.general.instrument_ticks())
+        self.inbox: deque[tuple[str, dict[str, Any], str | None]] = deque()
+        fees = {symbol.upper(): fee for symbol, fee in scenario.sim.fees.items()}
+        self.broker = SimBroker(self.clock.now, self.catalog, fees, emit=self._emitted)
+        self.broker.execute = scenario.sim.execute
+        for account in scenario.accounts:
+            info = AccountInfo(account.id, account.name, account.balance, account.canTrade)
+            self.broker.add_account(info)
+        snap = scenario.snapshot
+        self.broker.load_snapshot(
+            parse_positions({"positions": snap.positions}),
+            parse_orders({"orders": snap.orders}),
+            parse_trades({"trades": snap.trades}),
+        )
+        self.config = RiskConfig(general=loaded.general, rules=loaded.rules)
+        self.store: Store | None = None
+        self.engine: Engine | None = None
+
+    def _emitted(self, kind: str, data: dict[str, Any], contract_id: str | None) -> None:
+        self.inbox.append((kind, data, contract_id))
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self._boot()
+        for event in self.loaded.scenario.events:
+            await self.advance_to(event.at)
+            if event.type == "Restart":
+                await self.restart()
+                continue
+            self.broker.observe(event.type, event.data, event.contractId)
+            self._deliver(event.type, event.data, event.contractId)
+            await self.settle()
+        end = self.loaded.scenario.end
+        if end is not None:
+            await self.advance_to(end)
+        self.close()
+
+    async def _boot(self) -> None:
+        self.store = Store.open(self.data_dir / DB_NAME)
+        accounts = {a.id: self.config for a in self.loaded.scenario.accounts}
+        self.engine = Engine(
+            general=self.loaded.general,
+            configs=accounts,
+            store=self.store,
+            clock=self.clock,
+            catalog=self.catalog,
+            on_record=self.on_record,
+            executor_factory=self._executor,
+        )
+        restore(self.engine)
+        await resync(self.engine, self.broker)
+        await self.settle()
+
+    def _executor(self, engine: Engine) -> Executor:
+        return Executor(self.broker, engine.state_of, engine.report, sleep=self._sleep)
+
+    async def _sleep(self, seconds: float) -> None:
+        """A retry's back-off moves the simulated clock, not the wall clock."""
+        self.clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+    async def restart(self) -> None:
+        """As after kill -9: the unflushed journal tail is lost; store, journal and REST rebuild the rest."""
+        assert self.store is not None
+        self.store.abandon()
+        await self._boot()
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.flush()
+            self.store.close()
+
+    # -- time and events --------------------------------------------------------------------------
+
+    def _deliver(self, kind: str, data: Any, contract_id: str | None) -> None:
+        assert self.engine is not None
+        now = self.clock.now()
+        self.engine.handle(parse_event(kind, data, now, contract_id), Source(kind, data))
+
+    async def settle(self) -> None:
+        """Run until the broker's responses are processed and no enforcement is in flight."""
+        assert self.engine is not None
+        while True:
+            await asyncio.sleep(0)
+            if self.engine.executor.busy:
+                await self.engine.executor.drain()
+                continue
+            if not self.inbox:
+                return
+            kind, data, contract_id = self.inbox.popleft()
+            self._deliver(kind, data, contract_id)
+
+    async def advance_to(self, when: datetime) -> None:
+        """Move the clock to ``when``, stopping at every deadline on the way."""
+        assert self.engine is not None
+        while (deadline := self.engine.next_deadline()) <= when:
+            if deadline > self.clock.now():
+                self.clock.set(deadline)
+            self.engine.tick(self.clock.now())
+            await self.settle()
+        if when > self.clock.now():
+            self.clock.set(when)
+
+
+async def replay(loaded: LoadedScenario, data_dir: Path, on_record: Callable[[Record], None]) -> None:
+    await ScenarioRun(loaded, data_dir, on_record).run()
+
+
+__all__ = ["ScenarioRun", "replay"]

@@ -1,0 +1,121 @@
+"""The scenario file (ARCHITECTURE.md): a public contract, extended never renamed.
+
+A scenario is both a test case and what ``journal export`` writes: the accounts and
+rules in force, what REST shows at start-up, and the gateway's events in time order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from risk_manager.config.holidays import HolidaysConfig
+from risk_manager.config.problems import ConfigError
+from risk_manager.config.risk import GeneralConfig, RulesConfig
+from risk_manager.config.yamlsource import load_yaml, parse_model
+
+EventType = Literal[
+    "GatewayUserAccount",
+    "GatewayUserOrder",
+    "GatewayUserPosition",
+    "GatewayUserTrade",
+    "GatewayQuote",
+    "Restart",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioAccount(_Model):
+    id: int = Field(gt=0)
+    name: str
+    balance: Decimal = Decimal(50000)
+    canTrade: bool = True
+
+
+class ScenarioSim(_Model):
+    #: fee per contract filled, by symbol
+    fees: dict[str, Decimal] = {}
+    #: False when the events already hold the broker's responses (an exported live journal)
+    execute: bool = True
+
+
+class ScenarioSnapshot(_Model):
+    positions: list[dict[str, Any]] = []
+    orders: list[dict[str, Any]] = []
+    trades: list[dict[str, Any]] = []
+
+
+class ScenarioEvent(_Model):
+    at: datetime
+    type: EventType
+    data: Any = None
+    contractId: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a time zone, e.g. 2026-03-10T14:00:01Z")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> ScenarioEvent:
+        if self.type == "GatewayQuote" and not self.contractId:
+            raise ValueError("a GatewayQuote needs contractId")
+        if self.type != "Restart" and not isinstance(self.data, dict):
+            raise ValueError(f"{self.type} needs data: the bare gateway payload")
+        return self
+
+
+class Scenario(_Model):
+    start: datetime
+    end: datetime | None = None
+    accounts: list[ScenarioAccount] = Field(min_length=1)
+    general: dict[str, Any] = {}
+    rules: dict[str, Any] = {}
+    holidays: dict[str, Any] | None = None
+    sim: ScenarioSim = ScenarioSim()
+    snapshot: ScenarioSnapshot = ScenarioSnapshot()
+    events: list[ScenarioEvent] = []
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Scenario:
+        last = self.start
+        for index, event in enumerate(self.events):
+            if event.at < last:
+                raise ValueError(f"events[{index}] at {event.at.isoformat()} is before the previous time")
+            last = event.at
+        if self.end is not None and self.end < last:
+            raise ValueError("end is before the last event")
+        return self
+
+
+class LoadedScenario:
+    """A validated scenario with its config sections parsed by the config models."""
+
+    def __init__(self, path: Path, scenario: Scenario, general: GeneralConfig, rules: RulesConfig,
+                 holidays: HolidaysConfig | None) -> None:  # fmt: skip
+        self.path, self.scenario = path, scenario
+        self.general, self.rules, self.holidays = general, rules, holidays
+
+
+def load_scenario(path: Path) -> LoadedScenario:
+    """Read and validate a scenario; raises ConfigError with ``<file>:<line>:`` problems."""
+    doc = load_yaml(path)
+    scenario = parse_model(Scenario, doc.data, doc, str(path))
+    general = parse_model(GeneralConfig, scenario.general, doc, str(path), ("general",))
+    rules = parse_model(RulesConfig, scenario.rules, doc, str(path), ("rules",))
+    holidays = None
+    if scenario.holidays is not None:
+        holidays = parse_model(HolidaysConfig, scenario.holidays, doc, str(path), ("holidays",))
+    return LoadedScenario(path, scenario, general, rules, holidays)
+
+
+__all__ = ["ConfigError", "LoadedScenario", "Scenario", "ScenarioEvent", "load_scenario"]

@@ -1,0 +1,77 @@
+"""The rules in evaluation order (SPEC §4.1) and how to find each one's config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from risk_manager.config.risk import RulesConfig
+from risk_manager.domain import Decision, Event
+from risk_manager.ledger import AccountState
+from risk_manager.rules import daily_realized_loss, max_contracts
+
+Evaluator = Callable[[Any, AccountState, Event, datetime], list[Decision]]
+
+#: SPEC §4.1: 010, 009, 011, 003, 013, 007, 006, 001, 002, 004, 005, 008, 012.
+EVALUATION_ORDER = (
+    "RULE-010",
+    "RULE-009",
+    "RULE-011",
+    "RULE-003",
+    "RULE-013",
+    "RULE-007",
+    "RULE-006",
+    "RULE-001",
+    "RULE-002",
+    "RULE-004",
+    "RULE-005",
+    "RULE-008",
+    "RULE-012",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One rule: its id, its YAML key under ``rules:`` and its pure evaluate function."""
+
+    id: str
+    key: str
+    evaluate: Evaluator
+
+
+REGISTRY: dict[str, RuleSpec] = {
+    "RULE-003": RuleSpec("RULE-003", "daily_realized_loss", daily_realized_loss.evaluate),
+    "RULE-001": RuleSpec("RULE-001", "max_contracts", max_contracts.evaluate),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveRule:
+    spec: RuleSpec
+    config: Any
+
+
+def active_rules(rules: RulesConfig) -> Sequence[ActiveRule]:
+    """The enabled, implemented rules of a config, in evaluation order."""
+    active: list[ActiveRule] = []
+    for rule_id in EVALUATION_ORDER:
+        spec = REGISTRY.get(rule_id)
+        if spec is None:
+            continue
+        config = getattr(rules, spec.key, None)
+        if config is not None and config.enabled:
+            active.append(ActiveRule(spec, config))
+    return tuple(active)
+
+
+def rank(rule_id: str | None) -> int:
+    """Position of a rule in evaluation order (unknown and system entries last)."""
+    try:
+        return EVALUATION_ORDER.index(rule_id or "")
+    except ValueError:
+        return len(EVALUATION_ORDER)
+
+
+__all__ = ["EVALUATION_ORDER", "REGISTRY", "ActiveRule", "RuleSpec", "active_rules", "rank"]
