@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -54,6 +55,7 @@ def replay(
     from risk_manager.replay import Printer, load_scenario
     from risk_manager.replay import replay as run_replay
 
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     console = Console(stderr=as_json, highlight=False)
     try:
         loaded = load_scenario(scenario)

@@ -67,15 +67,6 @@ class _Composer(
         _Resolver.__init__(self)
 
 
-_RESOLVER = _Resolver()
-
-
-def _resolve_plain(text: str) -> str:
-    """The tag our resolver gives a plain (unquoted) scalar with this text."""
-    tag: str = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    return tag
-
-
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _VARIABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:-)(.*))?$", re.DOTALL)
 
@@ -157,10 +148,9 @@ class _Builder:
         text = str(node.value)
         tag = node.tag
         if tag == f"{_TAG}str" and "${" in text:
+            # The result stays text, even if it looks like a number: a username "12345" must not
+            # become an int, and `${VAR:-}` must give "" rather than null.
             text = self._interpolate(text, key, node.start_mark.line + 1)
-            if getattr(node, "style", None) is None:
-                # A plain scalar reads as if the value had been typed there: `port: ${PORT:-8766}` is an int.
-                tag = _resolve_plain(text)
         return self._convert(tag, text, key, node.start_mark.line + 1)
 
     def _convert(self, tag: str, text: str, key: KeyPath, line: int) -> object:

@@ -125,7 +125,7 @@ class Executor:
         try:
             quantity = await self._execute(job, failures)
         except Exception as exc:  # a bug must not stop enforcement: log it with account and rule
-            log.exception("enforcement crashed: account %s %s %s", job.account_id, job.rule, job.action.kind)
+            log.exception("enforcement crashed: account %s %s %s", job.account_id, job.rule, job.action.kind.value)
             failures.add(exc)
         finally:
             if key is not None:
@@ -134,7 +134,7 @@ class Executor:
         result = "FAILED" if failures.errors else "OK"
         error = "; ".join(failures.errors) or None
         if error:
-            log.error("ENFORCEMENT FAILED account %s %s %s: %s", job.account_id, job.rule, job.action.kind, error)
+            log.error("ENFORCEMENT FAILED account %s %s %s: %s", job.account_id, job.rule, job.action.kind.value, error)
         self._report(Outcome(job, result, latency, error, quantity))
 
     async def _execute(self, job: Job, failures: _Failures) -> int | None:

@@ -75,7 +75,7 @@ class Engine:
         self.general = general
         self.clock = clock
         self.store = GuardedStore(store)
-        self.catalog = catalog or ContractCatalog(general.symbol_aliases, general.instrument_ticks())
+        self.catalog = catalog or ContractCatalog(general.symbol_aliases, general.tick_specs())
         self.market = Market(general.mark_price)
         self.reset = DailyReset(general.daily_reset.time, general.daily_reset.zone)
         self.locks = LockoutBook()
@@ -329,6 +329,7 @@ class Engine:
         """The daily reset (SPEC §4.3): new P&L day, RULE-003/013 locks cleared, positions kept."""
         trading_date = self.reset.trading_date(at)
         for state in self.states.values():
+            self._save_pnl(state, at)  # the closing figures of the day that ends here
             state.start_day(trading_date, self.reset.next_reset(at))
             reason = f"daily reset: trading day {trading_date}"
             self._log(at, state.account_id, None, "DAILY_RESET", None, None, reason, "OK")

@@ -7,13 +7,14 @@ ticking every second, so a day replays in milliseconds and always the same way.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from risk_manager.broker.projectx.wire import parse_event, parse_orders, parse_positions, parse_trades
+from risk_manager.broker.projectx.wire import WireError, parse_event
 from risk_manager.broker.sim import SimBroker
 from risk_manager.config.risk import RiskConfig
 from risk_manager.domain import AccountInfo, ContractCatalog
@@ -24,6 +25,7 @@ from risk_manager.schedule import ManualClock
 from risk_manager.store import Store
 
 DB_NAME = "risk_manager.db"
+log = logging.getLogger("risk_manager.replay")
 
 
 class ScenarioRun:
@@ -35,7 +37,7 @@ class ScenarioRun:
         self.data_dir = data_dir
         self.on_record = on_record
         self.clock = ManualClock(scenario.start)
-        self.catalog = ContractCatalog(loaded.general.symbol_aliases, loaded.general.instrument_ticks())
+        self.catalog = ContractCatalog(loaded.general.symbol_aliases, loaded.general.tick_specs())
         self.inbox: deque[tuple[str, dict[str, Any], str | None]] = deque()
         fees = {symbol.upper(): fee for symbol, fee in scenario.sim.fees.items()}
         self.broker = SimBroker(self.clock.now, self.catalog, fees, emit=self._emitted)
@@ -43,12 +45,8 @@ class ScenarioRun:
         for account in scenario.accounts:
             info = AccountInfo(account.id, account.name, account.balance, account.canTrade)
             self.broker.add_account(info)
-        snap = scenario.snapshot
-        self.broker.load_snapshot(
-            parse_positions({"positions": snap.positions}),
-            parse_orders({"orders": snap.orders}),
-            parse_trades({"trades": snap.trades}),
-        )
+        snap = loaded.snapshot
+        self.broker.load_snapshot(snap.positions, snap.orders, snap.trades)
         self.config = RiskConfig(general=loaded.general, rules=loaded.rules)
         self.store: Store | None = None
         self.engine: Engine | None = None
@@ -111,9 +109,15 @@ class ScenarioRun:
     # -- time and events --------------------------------------------------------------------------
 
     def _deliver(self, kind: str, data: Any, contract_id: str | None) -> None:
+        """Parse as the live client would: a malformed event is logged and skipped, never fatal."""
         assert self.engine is not None
         now = self.clock.now()
-        self.engine.handle(parse_event(kind, data, now, contract_id), Source(kind, data))
+        try:
+            event = parse_event(kind, data, now, contract_id)
+        except WireError as exc:
+            log.error("malformed %s skipped: %s", kind, exc)
+            return
+        self.engine.handle(event, Source(kind, data))
 
     async def settle(self) -> None:
         """Run until the broker's responses are processed and no enforcement is in flight."""

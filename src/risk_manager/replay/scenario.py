@@ -6,6 +6,7 @@ rules in force, what REST shows at start-up, and the gateway's events in time or
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,10 +14,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from risk_manager.broker.projectx.wire import WireError, parse_orders, parse_positions, parse_trades
 from risk_manager.config.holidays import HolidaysConfig
-from risk_manager.config.problems import ConfigError
+from risk_manager.config.problems import ConfigError, ConfigProblem
 from risk_manager.config.risk import GeneralConfig, RulesConfig
-from risk_manager.config.yamlsource import load_yaml, parse_model
+from risk_manager.config.yamlsource import YamlDoc, load_yaml, parse_model
+from risk_manager.domain import Fill, Order, Position
 
 EventType = Literal[
     "GatewayUserAccount",
@@ -97,13 +100,25 @@ class Scenario(_Model):
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What REST returns at start-up, as domain objects."""
+
+    positions: list[Position]
+    orders: list[Order]
+    trades: list[Fill]
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedScenario:
     """A validated scenario with its config sections parsed by the config models."""
 
-    def __init__(self, path: Path, scenario: Scenario, general: GeneralConfig, rules: RulesConfig,
-                 holidays: HolidaysConfig | None) -> None:  # fmt: skip
-        self.path, self.scenario = path, scenario
-        self.general, self.rules, self.holidays = general, rules, holidays
+    path: Path
+    scenario: Scenario
+    general: GeneralConfig
+    rules: RulesConfig
+    holidays: HolidaysConfig | None
+    snapshot: Snapshot
 
 
 def load_scenario(path: Path) -> LoadedScenario:
@@ -115,7 +130,21 @@ def load_scenario(path: Path) -> LoadedScenario:
     holidays = None
     if scenario.holidays is not None:
         holidays = parse_model(HolidaysConfig, scenario.holidays, doc, str(path), ("holidays",))
-    return LoadedScenario(path, scenario, general, rules, holidays)
+    return LoadedScenario(path, scenario, general, rules, holidays, _snapshot(scenario, doc, str(path)))
+
+
+def _snapshot(scenario: Scenario, doc: YamlDoc, path: str) -> Snapshot:
+    """Parse the REST snapshot with the gateway's own models; a bad row is a scenario error."""
+    snap = scenario.snapshot
+    ok = {"success": True, "errorCode": 0}
+    try:
+        return Snapshot(
+            parse_positions({**ok, "positions": snap.positions}),
+            parse_orders({**ok, "orders": snap.orders}),
+            parse_trades({**ok, "trades": snap.trades}),
+        )
+    except WireError as exc:
+        raise ConfigError([ConfigProblem(path, doc.line_of(("snapshot",)), "snapshot", str(exc))]) from exc
 
 
 __all__ = ["ConfigError", "LoadedScenario", "Scenario", "ScenarioEvent", "load_scenario"]
