@@ -48,6 +48,9 @@ def _root(
 def replay(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML), see docs: writing scenarios.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per action, nothing else.")] = False,
+    pace: Annotated[
+        float, typer.Option("--pace", min=0.0, help="Real seconds to wait between events (to watch it live).")
+    ] = 0.0,
     config_dir: ConfigDirOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -67,7 +70,7 @@ def replay(
         raise typer.Exit(EXIT_INVALID) from exc
     printer = Printer(console, as_json)
     with tempfile.TemporaryDirectory(prefix="risk-replay-") as tmp:
-        asyncio.run(run_replay(loaded, data_dir or Path(tmp), printer))
+        asyncio.run(run_replay(loaded, data_dir or Path(tmp), printer, pace=pace))
     if not as_json:
         _summary(console, printer)
 

@@ -218,8 +218,8 @@ def _unknown_key(error: ErrorDetails, parent: FieldFacts | None) -> str:
 
 
 def _value_error(error: ErrorDetails, facts: FieldFacts | None) -> str:
-    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    return message[:1].lower() + message[1:]
+    # Our validators write the whole message (it may start with a symbol: keep its case).
+    return error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
 def _mapping(error: ErrorDetails, facts: FieldFacts | None) -> str:

@@ -81,7 +81,7 @@ class Printer:
         if self.as_json:
             line = record_json(record)
             if line is not None:
-                print(line, flush=False)
+                print(line, flush=True)  # a reader (or a test) may be waiting for this line
         else:
             self.console.print(record_text(record), soft_wrap=True)
 

@@ -31,8 +31,11 @@ log = logging.getLogger("risk_manager.replay")
 class ScenarioRun:
     """One replay: owns the clock, the simulated broker, the store and the engine."""
 
-    def __init__(self, loaded: LoadedScenario, data_dir: Path, on_record: Callable[[Record], None]) -> None:
+    def __init__(
+        self, loaded: LoadedScenario, data_dir: Path, on_record: Callable[[Record], None], *, pace: float = 0.0
+    ) -> None:
         scenario = loaded.scenario
+        self.pace = pace
         self.loaded = loaded
         self.data_dir = data_dir
         self.on_record = on_record
@@ -59,6 +62,8 @@ class ScenarioRun:
     async def run(self) -> None:
         await self._boot()
         for event in self.loaded.scenario.events:
+            if self.pace:
+                await asyncio.sleep(self.pace)  # watching a replay live: real seconds between events
             await self.advance_to(event.at)
             if event.type == "Restart":
                 await self.restart()
@@ -144,8 +149,10 @@ class ScenarioRun:
             self.clock.set(when)
 
 
-async def replay(loaded: LoadedScenario, data_dir: Path, on_record: Callable[[Record], None]) -> None:
-    await ScenarioRun(loaded, data_dir, on_record).run()
+async def replay(
+    loaded: LoadedScenario, data_dir: Path, on_record: Callable[[Record], None], *, pace: float = 0.0
+) -> None:
+    await ScenarioRun(loaded, data_dir, on_record, pace=pace).run()
 
 
 __all__ = ["ScenarioRun", "replay"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -47,7 +48,7 @@ def rules_of(**blocks: dict[str, Any]) -> RulesConfig:
 
 def with_value(key: str, path: tuple[str | int, ...], value: object) -> dict[str, Any]:
     """The minimal block of a rule with one (possibly nested) key set."""
-    block: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in MINIMAL[key].items()}
+    block = copy.deepcopy(MINIMAL[key])
     target: Any = block
     for part in path[:-1]:
         target = target.setdefault(part, {}) if isinstance(part, str) else target[part]
