@@ -149,14 +149,14 @@ def _check(model: type[M], read: _Read, context: dict[str, Any] | None = None) -
     return parsed if not read.problems else None
 
 
-def _in_file_order(problems: list[ConfigProblem]) -> list[ConfigProblem]:
-    """Grouped by file (in the order files were read), then by line: how an operator fixes them."""
-    files = list(dict.fromkeys(problem.path for problem in problems))
-    return sorted(problems, key=lambda problem: (files.index(problem.path), problem.line or 0))
+def _in_file_order(problems: list[ConfigProblem], files: Sequence[str]) -> list[ConfigProblem]:
+    """Grouped by file (environment first, then files as read), then by line: how one fixes them."""
+    order = {path: index for index, path in enumerate(["environment", *files])}
+    return sorted(problems, key=lambda problem: (order.get(problem.path, len(order)), problem.line or 0))
 
 
 def _override_credentials(data: object, env: Mapping[str, str]) -> None:
-    """``PROJECT_X_USERNAME``/``PROJECT_X_API_KEY`` win over the file when set (SPEC §8)."""
+    """``PROJECT_X_USERNAME``/``PROJECT_X_API_KEY`` win over the file when set (SPEC §8); in place."""
     gateway = data.get("gateway") if isinstance(data, dict) else None
     if not isinstance(gateway, dict):
         return
@@ -248,15 +248,16 @@ class _SetLoader:
         accounts_read = self.read(ACCOUNTS_FILE, "accounts")
         _override_credentials(accounts_read.data, self.env)
         accounts = _check(AccountsConfig, accounts_read, {"config_dir": self.config_dir})
+        self.finish(accounts_read)
         risk_read = self.read(RISK_CONFIG_FILE, "risk")
         risk_read.data = _with_log_level(risk_read.data, self.level)
         risk = _check(RiskConfig, risk_read)
-        holidays = self._holidays()
-        self.finish(accounts_read)
         self.finish(risk_read)
+        holidays = self._holidays()
         per_account = self._accounts(accounts_read, risk_read, risk) if risk is not None else []
         if self.problems or accounts is None or risk is None:
-            raise ConfigError(_in_file_order(self.problems))
+            shown = [display_path(path, self.cwd) for path in self.files]
+            raise ConfigError(_in_file_order(self.problems, shown))
         self.warnings = _unique([risk_read.source.problem(k, m) for k, m in risk.warnings()] + self.warnings)
         return ConfigSet(
             self.config_dir, accounts, risk, holidays, self.warnings, tuple(self.files), tuple(per_account)

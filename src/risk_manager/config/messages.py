@@ -172,19 +172,22 @@ def _got(error: ErrorDetails, facts: FieldFacts | None) -> str:
     return f" (got {show(error['input'])})"
 
 
-def _must_be(error: ErrorDetails, facts: FieldFacts | None, fallback: str) -> str:
-    """``must be <type and range> (got x), e.g. y``: the common shape of type and range errors."""
+def _must_be(error: ErrorDetails, facts: FieldFacts | None, kind: str | None) -> str:
+    """``must be <type> <range> (got x), e.g. y``: the common shape of type and range errors.
+
+    ``kind`` is the expected type for a type error; ``None`` for a range error, where the
+    type was right and only the range is worth saying.
+    """
     if facts is None:
-        return f"must be {fallback}{_got(error, None)}"
-    limits = describe_range(facts)
-    kind = _type_name(facts.annotation) if fallback != "in range" else ""
-    expected = " ".join(part for part in (kind, limits) if part) or fallback
-    return f"must be {expected}{_got(error, facts)}{_example(facts)}"
+        return f"must be {kind or 'in range'}{_got(error, None)}"
+    type_name = _type_name(facts.annotation) if kind is not None else ""
+    expected = " ".join(part for part in (type_name, describe_range(facts)) if part)
+    return f"must be {expected or kind or 'in range'}{_got(error, facts)}{_example(facts)}"
 
 
 def _range(error: ErrorDetails, facts: FieldFacts | None) -> str:
     if facts is not None and describe_range(facts):
-        return _must_be(error, facts, "in range")
+        return _must_be(error, facts, None)
     ctx = error.get("ctx", {})
     symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
     bound = next((f"{symbols[key]} {value}" for key, value in ctx.items() if key in symbols), "in range")
@@ -195,15 +198,19 @@ def _length(error: ErrorDetails, facts: FieldFacts | None) -> str:
     low = facts.bound(annotated_types.MinLen) if facts is not None else None
     high = facts.bound(annotated_types.MaxLen) if facts is not None else None
     ctx = error.get("ctx", {})
-    unit = "characters" if isinstance(error["input"], str) else "entries"
     if low is not None and high is not None:
         allowed = f"{low}..{high}"
     elif high is not None or "max_length" in ctx:
         allowed = f"at most {high if high is not None else ctx['max_length']}"
     else:
         allowed = f"at least {low if low is not None else ctx.get('min_length', 1)}"
+    singular = allowed.endswith(" 1")
+    if isinstance(error["input"], str):
+        noun = "character" if singular else "characters"
+    else:
+        noun = "entry" if singular else "entries"
     actual = ctx.get("actual_length", len(error["input"]) if hasattr(error["input"], "__len__") else "?")
-    return f"must have {allowed} {unit} (got {actual})"
+    return f"must have {allowed} {noun} (got {actual})"
 
 
 def _unknown_key(error: ErrorDetails, parent: FieldFacts | None) -> str:

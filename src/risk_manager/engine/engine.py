@@ -38,7 +38,7 @@ from risk_manager.engine.merge import merge
 from risk_manager.engine.persist import GuardedStore
 from risk_manager.engine.records import Record, RecordSink, action_extras
 from risk_manager.ledger import AccountState, Market
-from risk_manager.rules import ActiveRule, active_rules
+from risk_manager.rules import ActiveRule, active_rules, dispatch_table
 from risk_manager.schedule import Clock, DailyReset, Lockout, LockoutBook, Timer, TimerBook
 from risk_manager.store import DailyPnlRow, EnforcementRow, FillRow, LockRow, Store
 
@@ -47,6 +47,8 @@ log = logging.getLogger("risk_manager.engine")
 RECONCILE_EVERY = timedelta(seconds=5)
 PNL_EVERY = timedelta(seconds=10)
 PENDING_CLOSE_FOR = timedelta(seconds=5)
+#: buffered journal rows and deferred writes that trigger a flush between ticks
+FLUSH_BACKLOG = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,10 @@ class Engine:
         self.states: dict[int, AccountState] = {}
         self._configs = dict(configs)
         self._base = base_config if general.protect_unlisted_accounts else None
-        self._rules: dict[int, tuple[ActiveRule, ...]] = {}
+        self._rules: dict[int, dict[type, tuple[ActiveRule, ...]]] = {}
         self._holders: dict[str, set[int]] = defaultdict(set)
+        #: accounts holding an account-wide lock: the only ones the reconciler looks at
+        self._locked: set[int] = set()
         self._on_record = on_record or (lambda record: None)
         self.executor = executor_factory(self)
         now = clock.now()
@@ -108,7 +112,7 @@ class Engine:
         state = AccountState(account_id, self.catalog, self.market, self.general.pnl_includes_fees)
         state.start_day(self.reset.trading_date(now), self.reset.next_reset(now))
         self.states[account_id] = state
-        self._rules[account_id] = tuple(active_rules(config.rules))
+        self._rules[account_id] = dispatch_table(active_rules(config.rules))
         return state
 
     def state_of(self, account_id: int) -> AccountState | None:
@@ -123,6 +127,8 @@ class Engine:
             self.tick(now)
             return
         journal_event(self.store.store, event, source, now)
+        if self.store.store.journal_backlog >= FLUSH_BACKLOG:
+            self.store.flush()
         if isinstance(event, QuoteReceived):
             if self.market.apply(event.quote) is not None:
                 for account_id in tuple(self._holders.get(event.quote.contract_id, ())):
@@ -191,7 +197,7 @@ class Engine:
             fill.id, state.account_id, fill.order_id, fill.contract_id, self.catalog.symbol(fill.contract_id),
             fill.side, fill.size, fill.price, fill.pnl, fill.fees, fill.voided, effect_entry, daemon, fill.at, day,
         )  # fmt: skip
-        self.store.write(lambda store: store.upsert_fill(row))
+        self.store.write(lambda store: store.upsert_fill(row, defer=True))
         self._save_pnl(state, now)
 
     def _cross_check(self, state: AccountState, fill: Fill, computed: object) -> None:
@@ -207,8 +213,8 @@ class Engine:
     # -- decisions --------------------------------------------------------------------------------
 
     def _evaluate(self, state: AccountState, event: Event, now: datetime, previous: object) -> None:
-        decisions = lockout_mode(state, event, previous)  # type: ignore[arg-type]
-        for rule in self._rules[state.account_id]:
+        decisions = lockout_mode(state, event, previous) if state.held_locks else []  # type: ignore[arg-type]
+        for rule in self._rules[state.account_id].get(type(event), ()):
             try:
                 decisions.extend(rule.spec.evaluate(rule.config, state, event, now))
             except Exception:  # one broken rule must not stop the others from enforcing
@@ -266,13 +272,18 @@ class Engine:
             created = made
         row = _lock_row(created)
         self.store.write(lambda store: store.insert_lockout(row))
-        state.held_locks.add((rule, lock.scope))
+        self.hold(state, rule, lock.scope)
         extras: dict[str, object] = {"until": lock.until} if lock.until is not None else {}
         if lock.kind != "cooldown":
             extras["scope"] = lock.scope
         action = "cooldown" if lock.kind == "cooldown" else "lockout"
         self._log(now, account, rule, action.upper(), None, None, decision.reason, "OK")
         self._record(Record(now, account, action, rule, decision.reason, extras))
+
+    def hold(self, state: AccountState, rule: str, scope: str) -> None:
+        state.held_locks.add((rule, scope))
+        if state.is_locked():
+            self._locked.add(state.account_id)
 
     def _persist_clear(self, lock: Lockout) -> None:
         lock_id, at, by = lock.id, lock.cleared_at, lock.cleared_by
@@ -286,6 +297,8 @@ class Engine:
             state = self.states.get(lock.account_id)
             if state is not None:
                 state.held_locks.discard((lock.rule_id, lock.scope))
+                if not state.is_locked():
+                    self._locked.discard(lock.account_id)
             at = lock.cleared_at or self.clock.now()
             reason = f"{lock.rule_id} lock cleared by {lock.cleared_by}"
             self._log(at, lock.account_id, lock.rule_id, "UNLOCK", None, None, reason, "OK")
@@ -321,7 +334,7 @@ class Engine:
     def next_deadline(self) -> datetime:
         """The next instant at which time alone changes something (replay jumps straight there)."""
         candidates = [self.next_reset, self.locks.next_expiry(), self.timers.next_deadline()]
-        if any(self._exposed_under_lock(s) for s in self.states.values()):
+        if any(self._exposed_under_lock(self.states[a]) for a in self._locked if a in self.states):
             candidates.append(self._next_reconcile)
         return min(c for c in candidates if c is not None)
 
@@ -345,8 +358,9 @@ class Engine:
 
     def _reconcile(self, now: datetime) -> None:
         """Every 5 s, re-flatten accounts that are locked yet still show exposure (SPEC §4.1)."""
-        for state in self.states.values():
-            if not self._exposed_under_lock(state) or self.executor.in_flight(state.account_id):
+        for account_id in list(self._locked):
+            state = self.states.get(account_id)
+            if state is None or not self._exposed_under_lock(state) or self.executor.in_flight(account_id):
                 continue
             rule = causing_rule(state, "")
             reason = f"reconcile: still exposed under {rule} lock"
@@ -361,14 +375,14 @@ class Engine:
             state.account_id, state.trading_date, state.realized_gross, state.fees, state.realized_net,
             cents(state.unrealized_pnl), len(state.trades), now,
         )  # fmt: skip
-        self.store.write(lambda store: store.upsert_daily_pnl(row))
+        self.store.write(lambda store: store.upsert_daily_pnl(row, defer=True))
 
     def _log(
         self, at: datetime, account: int | None, rule: str | None, action: str, contract: str | None,
         quantity: int | None, reason: str, result: str, error: str | None = None, latency: float | None = None,
     ) -> None:  # fmt: skip
         row = EnforcementRow(None, at, account, rule, action, contract, quantity, reason, result, error, latency)
-        self.store.write(lambda store: store.log_enforcement(row))
+        self.store.write(lambda store: store.log_enforcement(row, defer=True))
 
     def report(self, outcome: Outcome) -> None:
         """The executor's callback: one enforcement-log row per finished action."""

@@ -38,7 +38,7 @@ def restore(engine: Engine) -> None:
     for lock in engine.locks.active():
         state = engine.account(lock.account_id)
         if state is not None:
-            state.held_locks.add((lock.rule_id, lock.scope))
+            engine.hold(state, lock.rule_id, lock.scope)
     engine.record_unlocks(expired)
     engine.timers.restore(_timer(row) for row in store.timers())
     _run_missed_reset(engine, now)

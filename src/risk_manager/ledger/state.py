@@ -64,6 +64,8 @@ class AccountState:
     held_locks: set[tuple[str, str]] = field(default_factory=set)
     #: fill-derived (size, avg) per contract: the ledger's own view, used for the cross-check.
     _shadow: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
+    #: (mark, unrealized P&L) per held contract, valid while the mark is the same object.
+    _unrealized: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -81,15 +83,24 @@ class AccountState:
         return position.size if position else 0
 
     def position_unrealized(self, contract_id: str) -> Decimal | None:
-        """Mark-to-market of one position; None when its mark or tick spec is unknown."""
+        """Mark-to-market of one position; None when its mark or tick spec is unknown.
+
+        Cached per contract against the mark it was computed from: a quote is evaluated by
+        every account holding the contract, and the rules read the total several times.
+        """
+        mark = self.market.marks.get(contract_id)
+        cached = self._unrealized.get(contract_id)
+        if cached is not None and cached[0] is mark:
+            return cached[1]
         position = self.positions.get(contract_id)
         if position is None:
             return None
-        mark = self.market.marks.get(contract_id)
         tick = self.catalog.tick(contract_id)
-        if mark is None or tick is None:
-            return None
-        return (mark - position.avg_price) / tick.tick_size * tick.tick_value * position.size
+        value = None
+        if mark is not None and tick is not None:
+            value = (mark - position.avg_price) / tick.tick_size * tick.tick_value * position.size
+        self._unrealized[contract_id] = (mark, value)
+        return value
 
     @property
     def unrealized_pnl(self) -> Decimal:
@@ -148,6 +159,7 @@ class AccountState:
             self.positions.pop(position.contract_id, None)
         else:
             self.positions[position.contract_id] = position
+        self._unrealized.pop(position.contract_id, None)
         return previous
 
     def apply_fill(self, fill: Fill, *, count_as_trade: bool) -> FillEffect:

@@ -1,5 +1,13 @@
 """The thirteen rules of SPEC §3: one module each, pure functions of (config, state, event, now)."""
 
-from risk_manager.rules.registry import EVALUATION_ORDER, REGISTRY, ActiveRule, RuleSpec, active_rules, rank
+from risk_manager.rules.registry import (
+    EVALUATION_ORDER,
+    REGISTRY,
+    ActiveRule,
+    RuleSpec,
+    active_rules,
+    dispatch_table,
+    rank,
+)
 
-__all__ = ["EVALUATION_ORDER", "REGISTRY", "ActiveRule", "RuleSpec", "active_rules", "rank"]
+__all__ = ["EVALUATION_ORDER", "REGISTRY", "ActiveRule", "RuleSpec", "active_rules", "dispatch_table", "rank"]

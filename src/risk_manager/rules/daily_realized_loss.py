@@ -7,15 +7,20 @@ from datetime import datetime
 from risk_manager.config.risk import DailyRealizedLossConfig
 from risk_manager.domain import Decision, Event, Lock, cents, flatten
 from risk_manager.ledger import AccountState
-from risk_manager.rules.triggers import is_pnl_event
+from risk_manager.rules.triggers import pnl_triggers
 
 RULE_ID = "RULE-003"
+
+
+def triggers(config: DailyRealizedLossConfig) -> frozenset[type]:
+    """SPEC: fills (plus quotes and positions with include_unrealized), startup, reload."""
+    return pnl_triggers(config.include_unrealized)
 
 
 def evaluate(
     config: DailyRealizedLossConfig, state: AccountState, event: Event, now: datetime
 ) -> list[Decision]:
-    if not is_pnl_event(event, config.include_unrealized) or state.holds_lock(RULE_ID):
+    if state.holds_lock(RULE_ID):
         return []
     realized = state.realized_pnl
     unrealized = state.unrealized_pnl if config.include_unrealized else None
@@ -30,4 +35,4 @@ def evaluate(
     return [flatten(state.account_id, RULE_ID, reason, lock, **seen)]
 
 
-__all__ = ["RULE_ID", "evaluate"]
+__all__ = ["RULE_ID", "evaluate", "triggers"]

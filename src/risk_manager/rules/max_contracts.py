@@ -13,9 +13,12 @@ from risk_manager.rules.cuts import cut_excess
 RULE_ID = "RULE-001"
 
 
+def triggers(config: MaxContractsConfig) -> frozenset[type]:
+    """SPEC: position opened/updated/closed, startup, reload."""
+    return frozenset({PositionUpdated, Evaluate})
+
+
 def evaluate(config: MaxContractsConfig, state: AccountState, event: Event, now: datetime) -> list[Decision]:
-    if not isinstance(event, PositionUpdated | Evaluate):
-        return []
     sizes = {cid: p.size for cid, p in state.positions.items()}
     net = sum(sizes.values())
     count = abs(net) if config.count_type == "net" else sum(abs(s) for s in sizes.values())
@@ -32,4 +35,4 @@ def evaluate(config: MaxContractsConfig, state: AccountState, event: Event, now:
     return [Decision(state.account_id, RULE_ID, reason, actions, None, seen)]
 
 
-__all__ = ["RULE_ID", "evaluate"]
+__all__ = ["RULE_ID", "evaluate", "triggers"]

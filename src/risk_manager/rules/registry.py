@@ -13,6 +13,7 @@ from risk_manager.ledger import AccountState
 from risk_manager.rules import daily_realized_loss, max_contracts
 
 Evaluator = Callable[[Any, AccountState, Event, datetime], list[Decision]]
+Triggers = Callable[[Any], frozenset[type]]
 
 #: SPEC §4.1: 010, 009, 011, 003, 013, 007, 006, 001, 002, 004, 005, 008, 012.
 EVALUATION_ORDER = (
@@ -34,16 +35,21 @@ EVALUATION_ORDER = (
 
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
-    """One rule: its id, its YAML key under ``rules:`` and its pure evaluate function."""
+    """One rule: its id, its YAML key under ``rules:``, its pure evaluate function, and the
+    event types that can make it fire (SPEC's "Trigger:" line), given its config."""
 
     id: str
     key: str
     evaluate: Evaluator
+    triggers: Triggers
 
 
 REGISTRY: dict[str, RuleSpec] = {
-    "RULE-003": RuleSpec("RULE-003", "daily_realized_loss", daily_realized_loss.evaluate),
-    "RULE-001": RuleSpec("RULE-001", "max_contracts", max_contracts.evaluate),
+    module.RULE_ID: RuleSpec(module.RULE_ID, key, module.evaluate, module.triggers)
+    for key, module in (
+        ("daily_realized_loss", daily_realized_loss),
+        ("max_contracts", max_contracts),
+    )
 }
 
 
@@ -51,6 +57,7 @@ REGISTRY: dict[str, RuleSpec] = {
 class ActiveRule:
     spec: RuleSpec
     config: Any
+    triggers: frozenset[type]
 
 
 def active_rules(rules: RulesConfig) -> Sequence[ActiveRule]:
@@ -62,8 +69,14 @@ def active_rules(rules: RulesConfig) -> Sequence[ActiveRule]:
             continue
         config = getattr(rules, spec.key, None)
         if config is not None and config.enabled:
-            active.append(ActiveRule(spec, config))
+            active.append(ActiveRule(spec, config, spec.triggers(config)))
     return tuple(active)
+
+
+def dispatch_table(rules: Sequence[ActiveRule]) -> dict[type, tuple[ActiveRule, ...]]:
+    """Per event type, the rules it can trigger, in evaluation order (the engine's fast path)."""
+    kinds = {kind for rule in rules for kind in rule.triggers}
+    return {kind: tuple(rule for rule in rules if kind in rule.triggers) for kind in kinds}
 
 
 def rank(rule_id: str | None) -> int:
@@ -74,4 +87,4 @@ def rank(rule_id: str | None) -> int:
         return len(EVALUATION_ORDER)
 
 
-__all__ = ["EVALUATION_ORDER", "REGISTRY", "ActiveRule", "RuleSpec", "active_rules", "rank"]
+__all__ = ["EVALUATION_ORDER", "REGISTRY", "ActiveRule", "RuleSpec", "active_rules", "dispatch_table", "rank"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from risk_manager.domain import Evaluate, Event, FillReceived, PositionUpdated, QuoteReceived
+from risk_manager.domain import Evaluate, FillReceived, PositionUpdated, QuoteReceived
 
 
-def is_pnl_event(event: Event, include_unrealized: bool) -> bool:
+def pnl_triggers(include_unrealized: bool) -> frozenset[type]:
     """Fills move realized P&L; quotes and positions move unrealized P&L."""
-    if isinstance(event, FillReceived | Evaluate):
-        return True
-    return include_unrealized and isinstance(event, QuoteReceived | PositionUpdated)
+    base: frozenset[type] = frozenset({FillReceived, Evaluate})
+    return base | {QuoteReceived, PositionUpdated} if include_unrealized else base
 
 
-__all__ = ["is_pnl_event"]
+__all__ = ["pnl_triggers"]

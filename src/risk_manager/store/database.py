@@ -75,6 +75,8 @@ class Store:
         self._read_only = read_only
         self._closed = False
         self._journal_buffer: list[JournalRow] = []
+        #: writes the caller chose to defer to the next transaction (hot-path P&L and fills)
+        self._deferred: list[tuple[str, tuple[object, ...]]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -126,6 +128,7 @@ class Store:
         if self._closed:
             return
         self._journal_buffer.clear()
+        self._deferred.clear()
         self._closed = True
         self._conn.close()
 
@@ -158,16 +161,21 @@ class Store:
     @property
     def journal_backlog(self) -> int:
         """Rows appended but not yet flushed; the engine flushes when it is idle or this grows."""
-        return len(self._journal_buffer)
+        return len(self._journal_buffer) + len(self._deferred)
 
     def flush(self) -> None:
-        """Write the buffered journal rows in one transaction; nothing to do when empty.
+        """Write the buffered journal rows and deferred writes in one transaction.
 
         On failure the rows stay buffered, so a later flush writes them (SPEC §4.5).
         """
-        if self._journal_buffer:
+        if self._journal_buffer or self._deferred:
             with self._writing("flush"):
                 pass
+
+    def _defer(self, operation: str, sql: str, record: tuple[object, ...]) -> None:
+        if self._read_only or self._closed:
+            raise self._refusal(operation)
+        self._deferred.append((sql, record))
 
     def journal(
         self, *, since: datetime | None = None, until: datetime | None = None, account_id: int | None = None
@@ -269,20 +277,29 @@ class Store:
 
     # -- daily P&L -------------------------------------------------------------------------
 
-    def upsert_daily_pnl(self, row: DailyPnlRow) -> None:
-        """Create or replace the (account, trading date) row."""
+    def upsert_daily_pnl(self, row: DailyPnlRow, *, defer: bool = False) -> None:
+        """Create or replace the (account, trading date) row.
+
+        ``defer`` keeps it in memory until the next transaction (a flush, a lock row): the
+        hot path then costs no commit, and a crash loses only what REST resync restores.
+        """
         record = codec.daily_pnl_to_db(row)
+        if defer:
+            self._defer("upsert_daily_pnl", _UPSERT_DAILY_PNL, record)
+            return
         with self._writing("upsert_daily_pnl") as conn:
             conn.execute(_UPSERT_DAILY_PNL, record)
 
     def daily_pnl(self, account_id: int, trading_date: date) -> DailyPnlRow | None:
         """The row of that trading day, or None when nothing was recorded."""
+        self._flush_deferred()
         sql = f"SELECT {codec.DAILY_PNL_COLUMNS} FROM daily_pnl WHERE account_id = ? AND trading_date = ?"
         records = self._fetch("daily_pnl", sql, (account_id, trading_date.isoformat()))
         return codec.daily_pnl_from_db(records[0]) if records else None
 
     def daily_pnl_history(self, account_id: int, since: date) -> list[DailyPnlRow]:
         """Rows of trading dates on or after ``since``, oldest first."""
+        self._flush_deferred()
         sql = (
             f"SELECT {codec.DAILY_PNL_COLUMNS} FROM daily_pnl WHERE account_id = ? AND trading_date >= ? "
             "ORDER BY trading_date"
@@ -292,14 +309,21 @@ class Store:
 
     # -- trade history ---------------------------------------------------------------------
 
-    def upsert_fill(self, row: FillRow) -> None:
-        """Store a fill by ``fill_id``; the same id again replaces it (e.g. voided late)."""
+    def upsert_fill(self, row: FillRow, *, defer: bool = False) -> None:
+        """Store a fill by ``fill_id``; the same id again replaces it (e.g. voided late).
+
+        ``defer`` as for :meth:`upsert_daily_pnl`.
+        """
         record = codec.fill_to_db(row)
+        if defer:
+            self._defer("upsert_fill", _UPSERT_FILL, record)
+            return
         with self._writing("upsert_fill") as conn:
             conn.execute(_UPSERT_FILL, record)
 
     def fills(self, account_id: int, trading_date: date) -> list[FillRow]:
         """That trading day's fills, voided ones included, in execution order."""
+        self._flush_deferred()
         sql = (
             f"SELECT {codec.FILL_COLUMNS} FROM trade_history WHERE account_id = ? AND trading_date = ? "
             "ORDER BY executed_at, fill_id"
@@ -309,14 +333,21 @@ class Store:
 
     def fill_ids(self, account_id: int, trading_date: date) -> set[int]:
         """Ids of that day's stored fills: a resync merges the broker's fills by id (SPEC §4.2)."""
+        self._flush_deferred()
         sql = "SELECT fill_id FROM trade_history WHERE account_id = ? AND trading_date = ?"
         return {record[0] for record in self._fetch("fill_ids", sql, (account_id, trading_date.isoformat()))}
 
     # -- enforcement log -------------------------------------------------------------------
 
-    def log_enforcement(self, row: EnforcementRow) -> int:
-        """Append an enforcement row and return its new id (``row.id`` is ignored)."""
+    def log_enforcement(self, row: EnforcementRow, *, defer: bool = False) -> int | None:
+        """Append an enforcement row and return its new id (``row.id`` is ignored).
+
+        ``defer`` as for :meth:`upsert_daily_pnl`; the id is then unknown (None).
+        """
         record = codec.enforcement_to_db(row)
+        if defer:
+            self._defer("log_enforcement", _INSERT_ENFORCEMENT, record)
+            return None
         with self._writing("log_enforcement") as conn:
             new_id = conn.execute(_INSERT_ENFORCEMENT, record).lastrowid
         assert new_id is not None  # an INSERT into a rowid table always sets it
@@ -331,6 +362,7 @@ class Store:
         limit: int | None = 50,
     ) -> list[EnforcementRow]:
         """The latest ``limit`` matching rows (None = all), newest last, as a log reads."""
+        self._flush_deferred()
         where, params = _where(
             ("account_id = ?", account_id),
             ("rule_id = ?", rule_id),
@@ -417,6 +449,8 @@ class Store:
             try:
                 if self._journal_buffer:
                     self._conn.executemany(_INSERT_JOURNAL, map(codec.journal_to_db, self._journal_buffer))
+                for sql, params in self._deferred:
+                    self._conn.execute(sql, params)
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -425,6 +459,12 @@ class Store:
         except sqlite3.Error as exc:
             raise store_error(exc, operation, self._path) from exc
         self._journal_buffer.clear()
+        self._deferred.clear()
+
+    def _flush_deferred(self) -> None:
+        """Reads of tables with deferred writes see them: write them first."""
+        if self._deferred:
+            self.flush()
 
     def _rollback(self) -> None:
         """Undo the open transaction; a failing ROLLBACK must not hide the error that caused it."""

@@ -6,7 +6,6 @@ with other packages' conftest files.
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -60,7 +59,7 @@ def write_config(
     accounts: str | None = MINIMAL_ACCOUNTS,
     risk: str | None = MINIMAL_RISK,
     holidays: str | None = None,
-    **others: str,
+    **others: str | None,
 ) -> Path:
     """A config dir with the given file texts (``None`` = file absent); extra files by name."""
     directory.mkdir(parents=True, exist_ok=True)

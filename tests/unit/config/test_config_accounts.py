@@ -63,7 +63,9 @@ def test_gateway_defaults() -> None:
 def test_url_override_wins_over_the_preset() -> None:
     parsed = gateway(firm="topstepx", api_url="https://api.example.com")
     assert parsed.endpoints() == GatewayEndpoints(
-        "https://api.example.com", "https://rtc.topstepx.com/hubs/user", "https://rtc.topstepx.com/hubs/market"
+        "https://api.example.com",
+        "https://rtc.topstepx.com/hubs/user",
+        "https://rtc.topstepx.com/hubs/market",
     )
 
 
@@ -72,7 +74,11 @@ def test_custom_firm_needs_all_three_urls() -> None:
         "x: gateway.user_hub_url: required when firm is custom, e.g. https://rtc.topstepx.com/hubs/user",
         "x: gateway.market_hub_url: required when firm is custom, e.g. https://rtc.topstepx.com/hubs/market",
     ]
-    urls = {"api_url": "https://a.example", "user_hub_url": "wss://b.example/u", "market_hub_url": "wss://b.example/m"}
+    urls = {
+        "api_url": "https://a.example",
+        "user_hub_url": "wss://b.example/u",
+        "market_hub_url": "wss://b.example/m",
+    }
     assert gateway(firm="custom", **urls).endpoints() == GatewayEndpoints(*urls.values())
 
 
@@ -131,7 +137,13 @@ def test_a_wrongly_typed_api_key_is_not_echoed() -> None:
 def test_accounts_by_id_or_name_with_defaults() -> None:
     parsed = accounts({"id": 7}, {"name": "PRAC-V2-1", "label": "Practice", "enabled": False})
     first, second = parsed.accounts
-    assert (first.ref, first.enabled, first.label, first.overrides, first.risk_config_file) == (7, True, None, None, None)
+    assert (first.ref, first.enabled, first.label, first.overrides, first.risk_config_file) == (
+        7,
+        True,
+        None,
+        None,
+        None,
+    )
     assert (second.ref, second.display) == ("PRAC-V2-1", "Practice")
     assert parsed.enabled_accounts() == [first]
     assert parsed.find(7) is first and parsed.find("PRAC-V2-1") is second and parsed.find(8) is None
@@ -142,28 +154,40 @@ def test_accounts_by_id_or_name_with_defaults() -> None:
     [
         pytest.param([{"id": 0}], ["x: accounts[0].id: must be > 0 (got 0), e.g. 9876543"], id="id-zero"),
         pytest.param(
-            [{"id": "123"}], ["x: accounts[0].id: must be an integer > 0 (got '123'), e.g. 9876543"], id="id-text"
+            [{"id": "123"}],
+            ["x: accounts[0].id: must be an integer > 0 (got '123'), e.g. 9876543"],
+            id="id-text",
         ),
         pytest.param(
-            [{"label": "no id"}], ["x: accounts[0]: set id (an integer > 0) or name, e.g. id: 9876543"], id="no-ref"
+            [{"label": "no id"}],
+            ["x: accounts[0]: set id (an integer > 0) or name, e.g. id: 9876543"],
+            id="no-ref",
         ),
         pytest.param(
-            [{"id": 1}, {"id": 2}, {"id": 1}], ["x: accounts[2].id: duplicate of accounts[0] (1)"], id="dup-id"
+            [{"id": 1}, {"id": 2}, {"id": 1}],
+            ["x: accounts[2].id: duplicate of accounts[0] (1)"],
+            id="dup-id",
         ),
         pytest.param(
-            [{"name": "A"}, {"name": "A"}], ["x: accounts[1].name: duplicate of accounts[0] (A)"], id="dup-name"
+            [{"name": "A"}, {"name": "A"}],
+            ["x: accounts[1].name: duplicate of accounts[0] (A)"],
+            id="dup-name",
         ),
         pytest.param(
-            [{"id": 1, "enabled": False}], ["x: accounts: at least one account must be enabled"], id="none-enabled"
+            [{"id": 1, "enabled": False}],
+            ["x: accounts: at least one account must be enabled"],
+            id="none-enabled",
         ),
-        pytest.param([], ["x: accounts: must have at least 1 entries (got 0)"], id="empty"),
+        pytest.param([], ["x: accounts: must have at least 1 entry (got 0)"], id="empty"),
         pytest.param(
             [{"id": 1, "overrides": {}, "risk_config_file": "a.yaml"}],
             ["x: accounts[0].risk_config_file: use either overrides or risk_config_file, not both"],
             id="overrides-and-file",
         ),
         pytest.param(
-            [{"id": 1, "overrides": [1]}], ["x: accounts[0].overrides: must be a mapping (got a list)"], id="overrides-list"
+            [{"id": 1, "overrides": [1]}],
+            ["x: accounts[0].overrides: must be a mapping (got a list)"],
+            id="overrides-list",
         ),
     ],
 )

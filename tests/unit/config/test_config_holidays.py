@@ -26,13 +26,21 @@ early_closes:
 def test_spec_example_parses() -> None:
     parsed = parse(HolidaysConfig, SPEC_EXAMPLE, PATH)
     assert parsed.holiday_dates() == {dt.date(2025, 12, 25): "Christmas", dt.date(2026, 1, 1): "New Year"}
-    assert parsed.early_close_times() == {dt.date(2025, 11, 28): dt.time(13), dt.date(2025, 12, 24): dt.time(13)}
+    assert parsed.early_close_times() == {
+        dt.date(2025, 11, 28): dt.time(13),
+        dt.date(2025, 12, 24): dt.time(13),
+    }
     assert parsed.zone.key == "America/New_York"
 
 
 def test_defaults() -> None:
     parsed = HolidaysConfig.model_validate({})
-    assert (parsed.version, parsed.timezone, parsed.holidays, parsed.early_closes) == (1, "America/New_York", [], [])
+    assert (parsed.version, parsed.timezone, parsed.holidays, parsed.early_closes) == (
+        1,
+        "America/New_York",
+        [],
+        [],
+    )
 
 
 def test_dates_may_arrive_as_date_objects() -> None:
@@ -51,7 +59,8 @@ def test_dates_may_arrive_as_date_objects() -> None:
             id="duplicate-holiday",
         ),
         pytest.param(
-            "early_closes:\n  - {date: 2025-11-28, close_time: '13:00'}\n  - {date: 2025-11-28, close_time: '12:00'}\n",
+            "early_closes:\n  - {date: 2025-11-28, close_time: '13:00'}\n  - {date: 2025-11-28, "
+            "close_time: '12:00'}\n",
             ["config/holidays.yaml:3: early_closes[1].date: duplicate of early_closes[0] (2025-11-28)"],
             id="duplicate-early-close",
         ),
@@ -62,12 +71,18 @@ def test_dates_may_arrive_as_date_objects() -> None:
         ),
         pytest.param(
             "holidays:\n  - {date: 2025-13-01}\n",
-            ["config/holidays.yaml:2: holidays[0].date: must be a date YYYY-MM-DD, e.g. 2025-12-25 (got '2025-13-01')"],
+            [
+                "config/holidays.yaml:2: holidays[0].date: must be a date YYYY-MM-DD, e.g. 2025-12-25 "
+                "(got '2025-13-01')"
+            ],
             id="bad-month",
         ),
         pytest.param(
             "holidays:\n  - {date: 12/25/2025}\n",
-            ["config/holidays.yaml:2: holidays[0].date: must be a date YYYY-MM-DD, e.g. 2025-12-25 (got '12/25/2025')"],
+            [
+                "config/holidays.yaml:2: holidays[0].date: must be a date YYYY-MM-DD, e.g. 2025-12-25 "
+                "(got '12/25/2025')"
+            ],
             id="not-iso",
         ),
         pytest.param(
@@ -85,7 +100,10 @@ def test_dates_may_arrive_as_date_objects() -> None:
         ),
         pytest.param(
             "timezone: Mars/Olympus\n",
-            ["config/holidays.yaml:1: timezone: unknown time zone 'Mars/Olympus'; use an IANA name, e.g. America/New_York"],
+            [
+                "config/holidays.yaml:1: timezone: unknown time zone 'Mars/Olympus'; use an IANA name, "
+                "e.g. America/New_York"
+            ],
             id="bad-zone",
         ),
     ],

@@ -29,7 +29,10 @@ def test_version_zero_fixture_set_loads_as_version_one() -> None:
     assert rules.symbol_blocks is not None and rules.symbol_blocks.blocked_symbols == ["RTY"]
     assert loaded.holidays is not None
     assert list(loaded.holidays.holiday_dates()) == [dt.date(2025, 12, 25), dt.date(2026, 1, 1)]
-    assert loaded.holidays.early_close_times() == {dt.date(2025, 11, 28): dt.time(13), dt.date(2025, 12, 24): dt.time(13)}
+    assert loaded.holidays.early_close_times() == {
+        dt.date(2025, 11, 28): dt.time(13),
+        dt.date(2025, 12, 24): dt.time(13),
+    }
     assert (loaded.accounts.version, loaded.risk.version, loaded.holidays.version) == (1, 1, 1)
 
 
@@ -49,7 +52,11 @@ def test_version_zero_fixture_set_loads_as_version_one() -> None:
         pytest.param(
             "accounts",
             {"version": 0, "projectx": {"username": "u", "api_key": "k"}, "accounts": [{"id": 1}]},
-            {"version": 1, "gateway": {"firm": "topstepx", "username": "u", "api_key": "k"}, "accounts": [{"id": 1}]},
+            {
+                "version": 1,
+                "gateway": {"firm": "topstepx", "username": "u", "api_key": "k"},
+                "accounts": [{"id": 1}],
+            },
             id="accounts",
         ),
         pytest.param(
@@ -78,7 +85,9 @@ def test_missing_version_is_current_and_untouched(kind: str) -> None:
 
 def test_moves_keep_the_original_lines() -> None:
     migrated = migrate("risk", {"version": 0, "reset_time": "x", "max_contracts": {"limit": 1}})
-    lines = remap_lines({("reset_time",): 3, ("max_contracts",): 5, ("max_contracts", "limit"): 6}, migrated.moves)
+    lines = remap_lines(
+        {("reset_time",): 3, ("max_contracts",): 5, ("max_contracts", "limit"): 6}, migrated.moves
+    )
     assert lines[("general", "daily_reset", "time")] == 3
     assert lines[("rules", "max_contracts", "limit")] == 6
 
@@ -99,7 +108,10 @@ def test_moves_keep_the_original_lines() -> None:
         pytest.param(
             "risk_config.yaml",
             "version: 0\nreset_time: '18:00'\ngeneral:\n  daily_reset: {time: '17:00'}\n",
-            ["config/risk_config.yaml:2: reset_time: version 0 sets reset_time/timezone: remove general.daily_reset"],
+            [
+                "config/risk_config.yaml:2: reset_time: version 0 sets reset_time/timezone: remove "
+                "general.daily_reset"
+            ],
             id="risk-old-and-new-reset",
         ),
         pytest.param(
@@ -138,14 +150,16 @@ def test_problems_in_old_files_point_at_the_lines_written(
 
 
 @pytest.mark.parametrize(
-    ("file", "kind"), [("accounts.yaml", "accounts"), ("risk_config.yaml", "risk"), ("holidays.yaml", "holidays")]
+    ("file", "kind"),
+    [("accounts.yaml", "accounts"), ("risk_config.yaml", "risk"), ("holidays.yaml", "holidays")],
 )
 def test_a_newer_version_is_refused_naming_the_supported_one(tmp_path: Path, file: str, kind: str) -> None:
     files = {"accounts": MINIMAL_ACCOUNTS, "risk": MINIMAL_RISK, "holidays": None}
     files[kind] = "# future\nversion: 2\nsomething_new: true\n"
     write_config(tmp_path / "config", **files)
     assert problems(lambda: load_config_set(tmp_path / "config", env={}, cwd=tmp_path)) == [
-        f"config/{file}:2: version: version 2 is newer than this risk manager supports (1); upgrade risk-manager"
+        f"config/{file}:2: version: version 2 is newer than this risk manager supports (1); upgrade "
+        "risk-manager"
     ]
 
 

@@ -17,7 +17,8 @@ from risk_manager.config import ConfigError, ConfigProblem, format_key
                 "rules.daily_realized_loss.limit",
                 "must be -1000000..-1 (got 500.0), e.g. -500.0",
             ),
-            "config/risk_config.yaml:14: rules.daily_realized_loss.limit: must be -1000000..-1 (got 500.0), e.g. -500.0",
+            "config/risk_config.yaml:14: rules.daily_realized_loss.limit: must be -1000000..-1 (got "
+            "500.0), e.g. -500.0",
             id="key-problem",
         ),
         pytest.param(
@@ -54,7 +55,11 @@ def test_config_error_prints_one_problem_per_line_and_keeps_them() -> None:
     [
         pytest.param(("rules", "max_contracts", "limit"), "rules.max_contracts.limit", id="dotted"),
         pytest.param(("accounts", 1, "id"), "accounts[1].id", id="list-index"),
-        pytest.param(("rules", "cooldown_after_loss", "tiers", 0), "rules.cooldown_after_loss.tiers[0]", id="last-index"),
+        pytest.param(
+            ("rules", "cooldown_after_loss", "tiers", 0),
+            "rules.cooldown_after_loss.tiers[0]",
+            id="last-index",
+        ),
         pytest.param((), "", id="root"),
     ],
 )

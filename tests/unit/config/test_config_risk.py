@@ -102,15 +102,25 @@ def test_general_defaults(path: str, default: object) -> None:
         pytest.param("max_contracts_per_instrument", "limits", {}, id="RULE-002.limits"),
         pytest.param("max_contracts_per_instrument", "default_limit", None, id="RULE-002.default_limit"),
         pytest.param("max_contracts_per_instrument", "unknown_symbol_action", "block", id="RULE-002.unknown"),
-        pytest.param("max_contracts_per_instrument", "enforcement", "reduce_to_limit", id="RULE-002.enforcement"),
+        pytest.param(
+            "max_contracts_per_instrument", "enforcement", "reduce_to_limit", id="RULE-002.enforcement"
+        ),
         pytest.param("daily_realized_loss", "include_unrealized", True, id="RULE-003.include_unrealized"),
         pytest.param("trade_frequency_limit", "limits.per_hour", None, id="RULE-006.limit-off"),
-        pytest.param("trade_frequency_limit", "cooldowns.per_minute", dt.timedelta(seconds=60), id="RULE-006.cd-min"),
-        pytest.param("trade_frequency_limit", "cooldowns.per_hour", dt.timedelta(minutes=30), id="RULE-006.cd-hour"),
-        pytest.param("trade_frequency_limit", "cooldowns.per_session", dt.timedelta(hours=1), id="RULE-006.cd-sess"),
+        pytest.param(
+            "trade_frequency_limit", "cooldowns.per_minute", dt.timedelta(seconds=60), id="RULE-006.cd-min"
+        ),
+        pytest.param(
+            "trade_frequency_limit", "cooldowns.per_hour", dt.timedelta(minutes=30), id="RULE-006.cd-hour"
+        ),
+        pytest.param(
+            "trade_frequency_limit", "cooldowns.per_session", dt.timedelta(hours=1), id="RULE-006.cd-sess"
+        ),
         pytest.param("no_stop_loss_grace", "grace_period_seconds", 10, id="RULE-008.grace"),
         pytest.param("session_block_outside", "session.timezone", "America/New_York", id="RULE-009.timezone"),
-        pytest.param("session_block_outside", "session.days", ["mon", "tue", "wed", "thu", "fri"], id="RULE-009.days"),
+        pytest.param(
+            "session_block_outside", "session.days", ["mon", "tue", "wed", "thu", "fri"], id="RULE-009.days"
+        ),
         pytest.param("session_block_outside", "per_instrument", {}, id="RULE-009.per_instrument"),
         pytest.param("session_block_outside", "respect_holidays", True, id="RULE-009.respect_holidays"),
         pytest.param("session_block_outside", "close_at_session_end", True, id="RULE-009.close_at_end"),
@@ -195,7 +205,12 @@ EDGES = [
     ("auth_loss_guard", ("poll_interval_seconds",), 10, 9),
     ("auth_loss_guard", ("poll_interval_seconds",), 300, 301),
     ("trade_management", ("auto_stop_loss",), {"enabled": True, "ticks": 1}, {"enabled": True, "ticks": 0}),
-    ("trade_management", ("auto_take_profit",), {"enabled": True, "ticks": 10_000}, {"enabled": True, "ticks": 10_001}),
+    (
+        "trade_management",
+        ("auto_take_profit",),
+        {"enabled": True, "ticks": 10_000},
+        {"enabled": True, "ticks": 10_001},
+    ),
     (
         "trade_management",
         ("breakeven",),
@@ -247,7 +262,9 @@ GENERAL_EDGES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "ok", "bad"), GENERAL_EDGES, ids=lambda v: ".".join(v) if isinstance(v, tuple) else str(v))
+@pytest.mark.parametrize(
+    ("path", "ok", "bad"), GENERAL_EDGES, ids=lambda v: ".".join(v) if isinstance(v, tuple) else str(v)
+)
 def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> None:
     def block(value: object) -> dict[str, Any]:
         data: dict[str, Any] = {path[0]: {}}
@@ -276,17 +293,20 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
                 enabled: true
                 limit: 500.0
             """,
-            "config/risk_config.yaml:4: rules.daily_realized_loss.limit: must be -1000000..-1 (got 500.0), e.g. -500.0",
+            "config/risk_config.yaml:4: rules.daily_realized_loss.limit: must be -1000000..-1 (got "
+            "500.0), e.g. -500.0",
             id="RULE-003.limit-positive",
         ),
         pytest.param(
             "rules:\n  daily_unrealized_loss: {enabled: true, limit: 500}\n",
-            "config/risk_config.yaml:2: rules.daily_unrealized_loss.limit: must be < 0 (got 500), e.g. -300.0",
+            "config/risk_config.yaml:2: rules.daily_unrealized_loss.limit: must be < 0 (got 500), e.g. "
+            "-300.0",
             id="RULE-004.limit-positive",
         ),
         pytest.param(
             "rules:\n  max_contracts:\n    enabled: true\n    limit: '500'\n",
-            "config/risk_config.yaml:4: rules.max_contracts.limit: must be an integer 1..1000 (got '500'), e.g. 5",
+            "config/risk_config.yaml:4: rules.max_contracts.limit: must be an integer 1..1000 (got "
+            "'500'), e.g. 5",
             id="RULE-001.limit-text",
         ),
         pytest.param(
@@ -296,7 +316,8 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
         ),
         pytest.param(
             "rules:\n  max_contracts: {enabled: true, limit: 5, count_type: both}\n",
-            "config/risk_config.yaml:2: rules.max_contracts.count_type: must be one of gross, net (got 'both')",
+            "config/risk_config.yaml:2: rules.max_contracts.count_type: must be one of gross, net (got "
+            "'both')",
             id="RULE-001.count_type",
         ),
         pytest.param(
@@ -306,7 +327,8 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
         ),
         pytest.param(
             "rules:\n  max_contracts: {enabled: true, limit: 5.0}\n",
-            "config/risk_config.yaml:2: rules.max_contracts.limit: must be an integer 1..1000 (got 5.0), e.g. 5",
+            "config/risk_config.yaml:2: rules.max_contracts.limit: must be an integer 1..1000 (got "
+            "5.0), e.g. 5",
             id="RULE-001.limit-float",
         ),
         pytest.param(
@@ -317,13 +339,14 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
         ),
         pytest.param(
             "rules:\n  max_contract:\n    enabled: true\n",
-            "config/risk_config.yaml:2: rules.max_contract: unknown key (did you mean max_contracts?); allowed: "
-            + ", ".join(RULE_IDS),
+            "config/risk_config.yaml:2: rules.max_contract: unknown key (did you mean max_contracts?); "
+            "allowed: " + ", ".join(RULE_IDS),
             id="unknown-rule",
         ),
         pytest.param(
             "rules:\n  trade_frequency_limit:\n    enabled: true\n    limits: {per_minute: 5, per_hour: 3}\n",
-            "config/risk_config.yaml:4: rules.trade_frequency_limit.limits.per_hour: must be >= per_minute (5) (got 3)",
+            "config/risk_config.yaml:4: rules.trade_frequency_limit.limits.per_hour: must be >= "
+            "per_minute (5) (got 3)",
             id="RULE-006.order",
         ),
         pytest.param(
@@ -335,7 +358,8 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
         pytest.param(
             "rules:\n  cooldown_after_loss:\n    enabled: true\n    tiers:\n"
             "      - {loss_amount: -100, duration: 5m}\n      - {loss_amount: -100.0, duration: 10m}\n",
-            "config/risk_config.yaml:6: rules.cooldown_after_loss.tiers[1].loss_amount: duplicate of tiers[0] (-100.00)",
+            "config/risk_config.yaml:6: rules.cooldown_after_loss.tiers[1].loss_amount: duplicate of "
+            "tiers[0] (-100.00)",
             id="RULE-007.duplicate-tier",
         ),
         pytest.param(
@@ -344,13 +368,15 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
             id="RULE-007.no-tiers",
         ),
         pytest.param(
-            "rules:\n  cooldown_after_loss:\n    enabled: true\n    tiers:\n      - {loss_amount: -1, duration: 5 min}\n",
+            "rules:\n  cooldown_after_loss:\n    enabled: true\n    tiers:\n      - {loss_amount: -1, "
+            "duration: 5 min}\n",
             "config/risk_config.yaml:5: rules.cooldown_after_loss.tiers[0].duration: "
             "must be a duration: seconds or <n>s, <n>m, <n>h, e.g. 5m (got '5 min')",
             id="RULE-007.duration-form",
         ),
         pytest.param(
-            "rules:\n  session_block_outside:\n    enabled: true\n    session: {start: '09:30', end: '09:30'}\n",
+            "rules:\n  session_block_outside:\n    enabled: true\n    session: {start: '09:30', end: "
+            "'09:30'}\n",
             "config/risk_config.yaml:4: rules.session_block_outside.session.end: "
             "must differ from start (09:30); end < start wraps midnight",
             id="RULE-009.start-equals-end",
@@ -358,7 +384,8 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
         pytest.param(
             "rules:\n  session_block_outside:\n    enabled: true\n    session:\n"
             "      start: '09:30'\n      end: '16:00'\n      days: []\n",
-            "config/risk_config.yaml:7: rules.session_block_outside.session.days: must have at least 1 entries (got 0)",
+            "config/risk_config.yaml:7: rules.session_block_outside.session.days: must have at least 1 "
+            "entry (got 0)",
             id="RULE-009.no-days",
         ),
         pytest.param(
@@ -369,7 +396,8 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
             id="RULE-009.bad-day",
         ),
         pytest.param(
-            "rules:\n  session_block_outside:\n    enabled: true\n    session: {start: '09:30', end: '16:00'}\n"
+            "rules:\n  session_block_outside:\n    enabled: true\n    session: {start: '09:30', end: "
+            "'16:00'}\n"
             "    per_instrument:\n      CL: {start: '18:00', end: '17:00', timezone: America/Chicgo}\n",
             "config/risk_config.yaml:6: rules.session_block_outside.per_instrument.CL.timezone: "
             "unknown time zone 'America/Chicgo'; use an IANA name, e.g. America/New_York",
@@ -389,8 +417,11 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
             id="RULE-012.offset",
         ),
         pytest.param(
-            "rules:\n  daily_realized_profit:\n    enabled: true\n    target: 1000\n    message: " + "x" * 201 + "\n",
-            "config/risk_config.yaml:5: rules.daily_realized_profit.message: must have at most 200 characters (got 201)",
+            "rules:\n  daily_realized_profit:\n    enabled: true\n    target: 1000\n    message: "
+            + "x" * 201
+            + "\n",
+            "config/risk_config.yaml:5: rules.daily_realized_profit.message: must have at most 200 "
+            "characters (got 201)",
             id="RULE-013.message",
         ),
         pytest.param(
@@ -405,13 +436,17 @@ def test_general_range_edges(path: tuple[str, ...], ok: object, bad: object) -> 
             id="metrics-port-clash",
         ),
         pytest.param(
-            "general:\n  instruments: {MNQ: {tick_size: 0.25, tick_value: 0.5}, mnq: {tick_size: 1, tick_value: 1}}\n",
-            "config/risk_config.yaml:2: general.instruments: MNQ and mnq are the same symbol (symbols ignore case)",
+            "general:\n  instruments: {MNQ: {tick_size: 0.25, tick_value: 0.5}, mnq: {tick_size: 1, "
+            "tick_value: 1}}\n",
+            "config/risk_config.yaml:2: general.instruments: MNQ and mnq are the same symbol (symbols "
+            "ignore case)",
             id="symbol-case-clash",
         ),
         pytest.param(
             "version: 1\nrules: []\n",
-            "config/risk_config.yaml:2: rules: must be a mapping with keys " + ", ".join(RULE_IDS) + " (got a list)",
+            "config/risk_config.yaml:2: rules: must be a mapping with keys "
+            + ", ".join(RULE_IDS)
+            + " (got a list)",
             id="rules-not-mapping",
         ),
     ],
@@ -485,7 +520,7 @@ def test_money_is_decimal_from_numbers_only(limit: object, expected: Decimal | N
 def test_models_are_frozen() -> None:
     config = MaxContractsConfig.model_validate({"enabled": True, "limit": 5})
     with pytest.raises(ValidationError):
-        config.limit = 6  # type: ignore[misc]
+        config.limit = 6
 
 
 # --------------------------------------------------------------------------- parsed values
@@ -509,7 +544,11 @@ def test_durations_parse_to_timedelta(text: object, expected: dt.timedelta) -> N
 def test_durations_dump_in_their_short_form() -> None:
     rules = rules_of(trade_frequency_limit=MINIMAL["trade_frequency_limit"])
     dumped = rules.model_dump(mode="json", exclude_none=True)
-    assert dumped["trade_frequency_limit"]["cooldowns"] == {"per_minute": "1m", "per_hour": "30m", "per_session": "1h"}
+    assert dumped["trade_frequency_limit"]["cooldowns"] == {
+        "per_minute": "1m",
+        "per_hour": "30m",
+        "per_session": "1h",
+    }
 
 
 def test_example_file_round_trips_through_json_dump() -> None:
@@ -545,7 +584,12 @@ def test_symbol_blocks_match_wildcards_case_insensitively() -> None:
     rules = rules_of(symbol_blocks={"enabled": True, "blocked_symbols": ["rty", "*ES"]})
     assert rules.symbol_blocks is not None
     assert rules.symbol_blocks.blocked_symbols == ["RTY", "*ES"]
-    assert [rules.symbol_blocks.is_blocked(s) for s in ("RTY", "mes", "ES", "MNQ")] == [True, True, True, False]
+    assert [rules.symbol_blocks.is_blocked(s) for s in ("RTY", "mes", "ES", "MNQ")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -580,11 +624,17 @@ def test_rule_ids_cover_every_rules_key_in_spec_order() -> None:
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("RULE-003", "daily_realized_loss"), ("rule-003", "daily_realized_loss"), ("max_contracts", "max_contracts")],
+    [
+        ("RULE-003", "daily_realized_loss"),
+        ("rule-003", "daily_realized_loss"),
+        ("max_contracts", "max_contracts"),
+    ],
 )
 def test_rule_lookup_by_id_or_key(name: str, key: str) -> None:
     assert rule_key(name) == key
-    rules = rules_of(daily_realized_loss=MINIMAL["daily_realized_loss"], max_contracts=MINIMAL["max_contracts"])
+    rules = rules_of(
+        daily_realized_loss=MINIMAL["daily_realized_loss"], max_contracts=MINIMAL["max_contracts"]
+    )
     assert rules.get(name) is getattr(rules, key)
 
 
@@ -594,7 +644,9 @@ def test_unknown_rule_lookup_is_an_error() -> None:
 
 
 def test_enabled_rules_skips_disabled_blocks() -> None:
-    rules = rules_of(max_contracts={"enabled": False, "limit": 5}, daily_realized_loss=MINIMAL["daily_realized_loss"])
+    rules = rules_of(
+        max_contracts={"enabled": False, "limit": 5}, daily_realized_loss=MINIMAL["daily_realized_loss"]
+    )
     assert list(rules.enabled_rules()) == ["RULE-003"]
 
 

@@ -64,7 +64,10 @@ def test_a_missing_key_takes_the_line_of_its_nearest_written_ancestor() -> None:
         ),
         pytest.param(
             "x:\n  - {a: 1, a: 2}\n  - {b: 1, b: 2}\n",
-            ["f.yaml:2: x[0].a: duplicate key (first at line 2)", "f.yaml:3: x[1].b: duplicate key (first at line 3)"],
+            [
+                "f.yaml:2: x[0].a: duplicate key (first at line 2)",
+                "f.yaml:3: x[1].b: duplicate key (first at line 3)",
+            ],
             id="flow-in-list-all-reported",
         ),
     ],
@@ -97,7 +100,7 @@ def test_scalars_follow_yaml_1_2_core(scalar: str, value: object) -> None:
     doc = doc_of(f"v: {scalar}\n")
     assert doc.problems == ()
     assert doc.data == {"v": value}
-    assert type(doc.data["v"]) is type(value)  # type: ignore[index]
+    assert type(doc.data["v"]) is type(value)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +131,8 @@ def test_env_interpolation(text: str, env: dict[str, str], value: object) -> Non
     [
         pytest.param(
             "gateway:\n  api_key: ${MISSING_KEY}\n",
-            "f.yaml:2: gateway.api_key: environment variable MISSING_KEY is not set (use ${MISSING_KEY:-default})",
+            "f.yaml:2: gateway.api_key: environment variable MISSING_KEY is not set (use "
+            "${MISSING_KEY:-default})",
             id="undefined",
         ),
         pytest.param(
@@ -156,10 +160,16 @@ def test_env_is_read_from_os_environ_by_default(monkeypatch: pytest.MonkeyPatch)
             "f.yaml:4:2: YAML syntax error: ",
             id="bad-indent",
         ),
-        pytest.param("a: b: c\n", "f.yaml:1:5: YAML syntax error: mapping values are not allowed here", id="mapping"),
+        pytest.param(
+            "a: b: c\n", "f.yaml:1:5: YAML syntax error: mapping values are not allowed here", id="mapping"
+        ),
         pytest.param("a: [1, 2\n", "f.yaml:2:1: YAML syntax error: expected ',' or ']'", id="unclosed-flow"),
-        pytest.param("a: 1\n---\nb: 2\n", "f.yaml:2:1: YAML syntax error: but found another document", id="two-docs"),
-        pytest.param("a: b\x07\n", "f.yaml:1:5: YAML syntax error: special characters are not allowed", id="control"),
+        pytest.param(
+            "a: 1\n---\nb: 2\n", "f.yaml:2:1: YAML syntax error: but found another document", id="two-docs"
+        ),
+        pytest.param(
+            "a: b\x07\n", "f.yaml:1:5: YAML syntax error: special characters are not allowed", id="control"
+        ),
     ],
 )
 def test_syntax_errors_have_line_and_column(text: str, expected: str) -> None:
@@ -174,7 +184,9 @@ def test_syntax_errors_have_line_and_column(text: str, expected: str) -> None:
     [
         pytest.param("a: !!binary aGVsbG8=\n", "f.yaml:1: a: unsupported tag !!binary", id="binary"),
         pytest.param("a: !!python/object:os.system x\n", "f.yaml:1: a: unsupported tag", id="python-object"),
-        pytest.param("a: &x [*x]\n", "f.yaml:1: a[0]: document too large or refers to itself", id="recursive-alias"),
+        pytest.param(
+            "a: &x [*x]\n", "f.yaml:1: a[0]: document too large or refers to itself", id="recursive-alias"
+        ),
         pytest.param("? [a, b]\n: 1\n", "f.yaml:1: keys must be plain text", id="list-key"),
     ],
 )
@@ -245,7 +257,10 @@ holidays:
         pytest.param(
             GeneralConfig,
             "general",
-            ["s.yaml:2: general.daily_reset.time: must be a time HH:MM (00:00..23:59), e.g. 17:00 (got '25:00')"],
+            [
+                "s.yaml:2: general.daily_reset.time: must be a time HH:MM (00:00..23:59), e.g. 17:00 "
+                "(got '25:00')"
+            ],
             id="general",
         ),
         pytest.param(

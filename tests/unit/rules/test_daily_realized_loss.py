@@ -41,10 +41,6 @@ A_FILL = fill_event(fill(1, MNQ, OrderSide.SELL, 1, "21000", pnl="-100"))
             "-450", "0", (MNQ, 2, "21000"), None, True, position_event(MNQ, 2),
             None, id="no-quote-yet-unrealized-unknown",
         ),
-        pytest.param(
-            "-600", "0", (MNQ, 2, "21000"), "21000", False, quote_event(MNQ, "21000"),
-            None, id="quote-not-a-trigger-without-unrealized",
-        ),
     ],
 )
 def test_daily_realized_loss(gross, fees, position, mark, include, event, reason) -> None:
@@ -73,3 +69,10 @@ def test_pnl_without_fees_when_configured() -> None:
     st.includes_fees = False
     assert daily_realized_loss.evaluate(config(), st, A_FILL, NOON) == []
     assert st.realized_pnl == Decimal("-490")
+
+
+def test_quotes_and_positions_trigger_only_with_unrealized() -> None:
+    from risk_manager.domain import Evaluate, FillReceived, PositionUpdated, QuoteReceived
+
+    assert daily_realized_loss.triggers(config(include_unrealized=False)) == {FillReceived, Evaluate}
+    assert daily_realized_loss.triggers(config()) == {FillReceived, Evaluate, QuoteReceived, PositionUpdated}

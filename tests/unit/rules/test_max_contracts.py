@@ -66,3 +66,9 @@ def test_startup_evaluation_cuts_pre_existing_positions() -> None:
     st = state((MNQ, 8, "1"))
     decisions = max_contracts.evaluate(config(), st, Evaluate(NOON, st.account_id, "startup"), NOON)
     assert cuts(decisions) == [("reduce", MNQ, 3)]
+
+
+def test_triggers_are_position_changes_and_evaluations() -> None:
+    from risk_manager.domain import PositionUpdated
+
+    assert max_contracts.triggers(config()) == {PositionUpdated, Evaluate}
