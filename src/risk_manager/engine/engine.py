@@ -89,6 +89,10 @@ class Engine:
         self._holders: dict[str, set[int]] = defaultdict(set)
         #: accounts holding an account-wide lock: the only ones the reconciler looks at
         self._locked: set[int] = set()
+        #: accounts whose daily P&L row changed since the last flush (written coalesced)
+        self._pnl_dirty: set[int] = set()
+        #: latest quote per contract not yet journaled (quotes are journaled coalesced)
+        self._unjournaled: dict[str, tuple[QuoteReceived, Source | None, datetime]] = {}
         self._on_record = on_record or (lambda record: None)
         self.executor = executor_factory(self)
         now = clock.now()
@@ -126,19 +130,42 @@ class Engine:
         if isinstance(event, Tick):
             self.tick(now)
             return
+        if isinstance(event, QuoteReceived):
+            self._quote(event, source, now)
+            return
         journal_event(self.store.store, event, source, now)
         if self.store.store.journal_backlog >= FLUSH_BACKLOG:
-            self.store.flush()
-        if isinstance(event, QuoteReceived):
-            if self.market.apply(event.quote) is not None:
-                for account_id in tuple(self._holders.get(event.quote.contract_id, ())):
-                    self._evaluate(self.states[account_id], event, now, None)
-            return
+            self.flush(now)
         state = self.account(event.account_id)
         if state is None:
             return
         previous = self._fold(state, event, now)
         self._evaluate(state, event, now, previous)
+
+    def _quote(self, event: QuoteReceived, source: Source | None, now: datetime) -> None:
+        """Quotes are journaled coalesced (SPEC §4.4): the latest per contract on each tick,
+        and at once when one leads to a decision, so the journal holds every quote that mattered."""
+        contract_id = event.quote.contract_id
+        self._unjournaled[contract_id] = (event, source, now)
+        if self.market.apply(event.quote) is None:
+            return
+        for account_id in tuple(self._holders.get(contract_id, ())):
+            self._evaluate(self.states[account_id], event, now, None)
+
+    def flush(self, now: datetime) -> None:
+        """Make everything held in memory durable: coalesced quotes, daily P&L, journal, fills."""
+        self.journal_quotes()
+        for account_id in self._pnl_dirty:
+            self._save_pnl(self.states[account_id], now)
+        self._pnl_dirty.clear()
+        self.store.retry()
+        self.store.flush()
+
+    def journal_quotes(self) -> None:
+        """Journal the quotes held back since the last tick (latest per contract)."""
+        for event, source, at in self._unjournaled.values():
+            journal_event(self.store.store, event, source, at)
+        self._unjournaled.clear()
 
     def fold(self, event: Event) -> None:
         """Fold an event into state without rules or journal (rebuilding from the journal)."""
@@ -198,7 +225,7 @@ class Engine:
             fill.side, fill.size, fill.price, fill.pnl, fill.fees, fill.voided, effect_entry, daemon, fill.at, day,
         )  # fmt: skip
         self.store.write(lambda store: store.upsert_fill(row, defer=True))
-        self._save_pnl(state, now)
+        self._pnl_dirty.add(state.account_id)
 
     def _cross_check(self, state: AccountState, fill: Fill, computed: object) -> None:
         """The broker's P&L is used; a disagreement with our own computation is only logged."""
@@ -228,6 +255,7 @@ class Engine:
             orders_on[order.contract_id] += 1
         sizes = {cid: p.size for cid, p in state.positions.items()}
         plan = merge(decisions, sizes, orders_on)
+        self.journal_quotes()  # the quote that led here goes to the journal before the decision
         for decision in decisions:
             journal_decision(self.store.store, decision, now)
         for decision in plan.locks:
@@ -320,10 +348,8 @@ class Engine:
             self._reconcile(now)
         if now >= self._next_pnl:
             self._next_pnl = now + PNL_EVERY
-            for state in self.states.values():
-                self._save_pnl(state, now)
-        self.store.retry()
-        self.store.flush()
+            self._pnl_dirty.update(self.states)
+        self.flush(now)
 
     def _timer_fired(self, timer: Timer, now: datetime) -> None:
         """A persisted countdown ran out; the rule that set it re-evaluates on this tick."""

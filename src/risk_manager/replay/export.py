@@ -45,6 +45,7 @@ def export_day(
             })  # fmt: skip
         elif row.account_id is not None:
             accounts.setdefault(row.account_id, {"id": row.account_id, "name": f"ACCOUNT-{row.account_id}"})
+    events.sort(key=lambda e: str(e["at"]))  # coalesced quotes are journaled at the next tick
     return {
         "start": iso_z(start),
         "end": iso_z(end),

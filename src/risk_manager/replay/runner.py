@@ -107,6 +107,8 @@ class ScenarioRun:
         await self._boot()
 
     def close(self) -> None:
+        if self.engine is not None:
+            self.engine.flush(self.clock.now())
         if self.store is not None:
             self.store.flush()
             self.store.close()
