@@ -1,9 +1,10 @@
 """Engine throughput and decision latency on a generated stream (issue: engine spine, item 9).
 
 Replays a generated stream of mixed gateway events (quotes, and the orders, fills and
-position updates of random market orders executed by the simulated broker) across many accounts through the very engine the daemon runs, with every
-implemented rule on, a real SQLite store in a temporary directory and the in-process
-simulated broker executing the enforcement. Prints one JSON object.
+position updates of random market orders executed by the simulated broker) across many
+accounts through the very engine the daemon runs, with every implemented rule on, a real
+SQLite store in a temporary directory and the in-process simulated broker executing the
+enforcement. Prints one JSON object.
 
     python benchmarks/engine_throughput.py                       # 200,000 events, 100 accounts
     python benchmarks/engine_throughput.py --events 20000 --accounts 20   # CI smoke size
@@ -14,14 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import json
+import logging
 import random
 import resource
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,13 @@ from risk_manager.domain import OrderSide, OrderType
 from risk_manager.replay import Scenario, ScenarioRun
 from risk_manager.replay.scenario import LoadedScenario, Snapshot
 
-START = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
-CONTRACTS = {"CON.F.US.MNQ.H26": 21000.0, "CON.F.US.EP.H26": 6000.0, "CON.F.US.ENQ.H26": 21000.0,
-             "CON.F.US.MES.H26": 6000.0}  # fmt: skip
+START = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+CONTRACTS = {
+    "CON.F.US.MNQ.H26": 21000.0,
+    "CON.F.US.EP.H26": 6000.0,
+    "CON.F.US.ENQ.H26": 21000.0,
+    "CON.F.US.MES.H26": 6000.0,
+}
 RULES = {
     "max_contracts": {"enabled": True, "limit": 5},
     "daily_realized_loss": {"enabled": True, "limit": -3000.0, "include_unrealized": True},
@@ -72,8 +77,14 @@ async def run(events: int, accounts: int, seed: int, data_dir: Path) -> dict[str
     ids = [101 + n for n in range(accounts)]
     market = Market(ids, seed)
     scenario = Scenario(start=START, accounts=[{"id": i, "name": f"PRAC-{i}"} for i in ids])
-    loaded = LoadedScenario(Path("<generated>"), scenario, GeneralConfig(), RulesConfig.model_validate(RULES),
-                            None, Snapshot([], [], []))  # fmt: skip
+    loaded = LoadedScenario(
+        Path("<generated>"),
+        scenario,
+        GeneralConfig(),
+        RulesConfig.model_validate(RULES),
+        None,
+        Snapshot([], [], []),
+    )
     actions: list[object] = []
     runner = ScenarioRun(loaded, data_dir, actions.append)
     await runner._boot()
@@ -125,7 +136,9 @@ async def run(events: int, accounts: int, seed: int, data_dir: Path) -> dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from risk_manager.domain import (
@@ -22,12 +22,14 @@ from risk_manager.domain import (
 from risk_manager.ledger import AccountState, Market
 
 ACCOUNT = 101
-NOON = datetime(2026, 3, 10, 16, 0, tzinfo=timezone.utc)  # 12:00 New York
-DAY_END = datetime(2026, 3, 10, 21, 0, tzinfo=timezone.utc)  # 17:00 New York
+NOON = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 New York
+DAY_END = datetime(2026, 3, 10, 21, 0, tzinfo=UTC)  # 17:00 New York
 MNQ, ES, MES, NQ = "CON.F.US.MNQ.H26", "CON.F.US.EP.H26", "CON.F.US.MES.H26", "CON.F.US.ENQ.H26"
 
 
-def state(*positions: tuple[str, int, str], marks: dict[str, str] | None = None, **fields: object) -> AccountState:
+def state(
+    *positions: tuple[str, int, str], marks: dict[str, str] | None = None, **fields: object
+) -> AccountState:
     """An account holding ``(contract, signed size, avg price)`` positions, with optional marks."""
     st = AccountState(ACCOUNT, ContractCatalog(), Market())
     st.trading_date, st.day_ends_at = NOON.date(), DAY_END
@@ -44,26 +46,62 @@ def position_event(contract_id: str, size: int, avg: str = "21000", at: datetime
     return PositionUpdated(at, Position(ACCOUNT, contract_id, size, Decimal(avg), at))
 
 
-def order(order_id: int, contract_id: str, side: OrderSide, size: int, *, type: OrderType = OrderType.LIMIT,
-          status: OrderStatus = OrderStatus.OPEN, stop: str | None = None, price: str | None = "21000",
-          at: datetime = NOON) -> Order:  # fmt: skip
+def order(
+    order_id: int,
+    contract_id: str,
+    side: OrderSide,
+    size: int,
+    *,
+    type: OrderType = OrderType.LIMIT,
+    status: OrderStatus = OrderStatus.OPEN,
+    stop: str | None = None,
+    price: str | None = "21000",
+    at: datetime = NOON,
+) -> Order:
     return Order(
-        order_id, ACCOUNT, contract_id, type, side, size, status, at,
+        order_id,
+        ACCOUNT,
+        contract_id,
+        type,
+        side,
+        size,
+        status,
+        at,
         limit_price=Decimal(price) if price and type is OrderType.LIMIT else None,
         stop_price=Decimal(stop) if stop else None,
-    )  # fmt: skip
+    )
 
 
 def order_event(o: Order) -> OrderUpdated:
     return OrderUpdated(o.created_at, o)
 
 
-def fill(fill_id: int, contract_id: str, side: OrderSide, size: int, price: str, *, pnl: str | None = None,
-         fees: str = "0", order_id: int | None = None, voided: bool = False, at: datetime = NOON) -> Fill:  # fmt: skip
+def fill(
+    fill_id: int,
+    contract_id: str,
+    side: OrderSide,
+    size: int,
+    price: str,
+    *,
+    pnl: str | None = None,
+    fees: str = "0",
+    order_id: int | None = None,
+    voided: bool = False,
+    at: datetime = NOON,
+) -> Fill:
     return Fill(
-        fill_id, ACCOUNT, order_id if order_id is not None else fill_id, contract_id, side, size, Decimal(price),
-        Decimal(pnl) if pnl is not None else None, Decimal(fees), voided, at,
-    )  # fmt: skip
+        fill_id,
+        ACCOUNT,
+        order_id if order_id is not None else fill_id,
+        contract_id,
+        side,
+        size,
+        Decimal(price),
+        Decimal(pnl) if pnl is not None else None,
+        Decimal(fees),
+        voided,
+        at,
+    )
 
 
 def fill_event(f: Fill) -> FillReceived:

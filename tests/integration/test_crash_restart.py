@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import yaml
 from risk_manager.replay import ScenarioRun, load_scenario
 from risk_manager.store import Store
 
-START = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 MNQ = "CON.F.US.MNQ.H26"
 
 
@@ -39,15 +39,45 @@ def losing_day(round_turns: int) -> dict[str, object]:
         for side, price, pnl in ((0, 21000.0, None), (1, 20900.0, -50.0)):
             at += timedelta(seconds=30)
             fill_id = 1000 + 2 * n + side
-            events.append({"at": _z(at), "type": "GatewayUserTrade", "data": {
-                "id": fill_id, "accountId": 7, "contractId": MNQ, "creationTimestamp": _z(at), "price": price,
-                "profitAndLoss": pnl, "fees": 0.37, "side": side, "size": 1, "voided": False, "orderId": fill_id}})
-            events.append({"at": _z(at), "type": "GatewayUserPosition", "data": {
-                "id": 1, "accountId": 7, "contractId": MNQ, "creationTimestamp": _z(at), "type": 0 if side else 1,
-                "size": 0 if side else 1, "averagePrice": price}})  # fmt: skip
+            events.append(
+                {
+                    "at": _z(at),
+                    "type": "GatewayUserTrade",
+                    "data": {
+                        "id": fill_id,
+                        "accountId": 7,
+                        "contractId": MNQ,
+                        "creationTimestamp": _z(at),
+                        "price": price,
+                        "profitAndLoss": pnl,
+                        "fees": 0.37,
+                        "side": side,
+                        "size": 1,
+                        "voided": False,
+                        "orderId": fill_id,
+                    },
+                }
+            )
+            events.append(
+                {
+                    "at": _z(at),
+                    "type": "GatewayUserPosition",
+                    "data": {
+                        "id": 1,
+                        "accountId": 7,
+                        "contractId": MNQ,
+                        "creationTimestamp": _z(at),
+                        "type": 0 if side else 1,
+                        "size": 0 if side else 1,
+                        "averagePrice": price,
+                    },
+                }
+            )
     for n in range(2000):
         at += timedelta(seconds=1)
-        events.append({"at": _z(at), "type": "GatewayQuote", "contractId": MNQ, "data": {"lastPrice": 20900.0 + n % 7}})
+        events.append(
+            {"at": _z(at), "type": "GatewayQuote", "contractId": MNQ, "data": {"lastPrice": 20900.0 + n % 7}}
+        )
     return {
         "start": _z(START),
         "accounts": [{"id": 7, "name": "PRAC-7"}],
@@ -61,8 +91,18 @@ def test_kill_9_mid_run_loses_no_lockout_and_no_fill(tmp_path: Path) -> None:
     scenario = tmp_path / "day.yaml"
     scenario.write_text(yaml.safe_dump(losing_day(12)))
     data_dir = tmp_path / "data"
-    cmd = [sys.executable, "-m", "risk_manager", "replay", str(scenario), "--json", "--pace", "0.003",
-           "--data-dir", str(data_dir)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "risk_manager",
+        "replay",
+        str(scenario),
+        "--json",
+        "--pace",
+        "0.003",
+        "--data-dir",
+        str(data_dir),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     printed = []

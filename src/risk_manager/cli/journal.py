@@ -20,7 +20,9 @@ journal_app = typer.Typer(help="The event journal: export a trading day as a rep
 @journal_app.command("export")
 def export(
     day: Annotated[str, typer.Option("--date", help="Trading date, YYYY-MM-DD.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
     config_dir: ConfigDirOption = None,
     data_dir: DataDirOption = None,
 ) -> None:

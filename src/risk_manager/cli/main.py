@@ -47,7 +47,9 @@ def _root(
 @app.command()
 def replay(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML), see docs: writing scenarios.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per action, nothing else.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per action, nothing else.")
+    ] = False,
     pace: Annotated[
         float, typer.Option("--pace", min=0.0, help="Real seconds to wait between events (to watch it live).")
     ] = 0.0,
@@ -58,7 +60,9 @@ def replay(
     from risk_manager.replay import Printer, load_scenario
     from risk_manager.replay import replay as run_replay
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     console = Console(stderr=as_json, highlight=False)
     try:
         loaded = load_scenario(scenario)

@@ -11,11 +11,15 @@ EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_AUTH, EXIT_INVALID = 0, 1, 2, 3, 4
 
 ConfigDirOption = Annotated[
     Path | None,
-    typer.Option("--config-dir", help="Config directory (env RISK_MANAGER_CONFIG_DIR; default: the OS convention)."),
+    typer.Option(
+        "--config-dir", help="Config directory (env RISK_MANAGER_CONFIG_DIR; default: the OS convention)."
+    ),
 ]
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (env RISK_MANAGER_DATA_DIR; default: the OS convention)."),
+    typer.Option(
+        "--data-dir", help="Data directory (env RISK_MANAGER_DATA_DIR; default: the OS convention)."
+    ),
 ]
 
 __all__ = [

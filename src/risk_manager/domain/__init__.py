@@ -49,8 +49,8 @@ from risk_manager.domain.trading import (
 __all__ = [
     "ACCOUNT_SCOPE",
     "CENT",
-    "CUTS",
     "CME_TICKS",
+    "CUTS",
     "DAEMON_TAG_PREFIX",
     "DEFAULT_ALIASES",
     "WORKING_STATUSES",

@@ -40,7 +40,8 @@ CME_TICKS: Mapping[str, TickSpec] = {
 
 #: The ProjectX root of each symbol in the table (the inverse of the aliases).
 PROJECTX_ROOTS: Mapping[str, str] = {
-    symbol: next((root for root, sym in DEFAULT_ALIASES.items() if sym == symbol), symbol) for symbol in CME_TICKS
+    symbol: next((root for root, sym in DEFAULT_ALIASES.items() if sym == symbol), symbol)
+    for symbol in CME_TICKS
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from risk_manager.domain.trading import OrderSide
@@ -19,7 +19,7 @@ LockKind = Literal["hard", "cooldown", "session", "broker"]
 ACCOUNT_SCOPE = "account"
 
 
-class ActionKind(str, Enum):
+class ActionKind(StrEnum):
     CANCEL_ALL = "cancel_all"
     CANCEL_ORDER = "cancel_order"
     CLOSE_ALL = "close_all"

@@ -21,6 +21,7 @@ from typing import Any
 from risk_manager.broker.base import Broker, BrokerError, BrokerRejected, OutcomeUnknown
 from risk_manager.domain import Action, ActionKind, OrderType
 from risk_manager.ledger import AccountState
+from risk_manager.store.rows import EnforcementResult
 
 log = logging.getLogger("risk_manager.enforcement")
 
@@ -46,7 +47,7 @@ class Outcome:
     """How a job ended: ``OK``, ``FAILED`` or ``SKIPPED`` (already in flight)."""
 
     job: Job
-    result: str
+    result: EnforcementResult
     latency_ms: float
     error: str | None = None
     quantity: int | None = None
@@ -125,16 +126,24 @@ class Executor:
         try:
             quantity = await self._execute(job, failures)
         except Exception as exc:  # a bug must not stop enforcement: log it with account and rule
-            log.exception("enforcement crashed: account %s %s %s", job.account_id, job.rule, job.action.kind.value)
+            log.exception(
+                "enforcement crashed: account %s %s %s", job.account_id, job.rule, job.action.kind.value
+            )
             failures.add(exc)
         finally:
             if key is not None:
                 self._in_flight.discard(key)
         latency = (time.perf_counter() - started) * 1000
-        result = "FAILED" if failures.errors else "OK"
+        result: EnforcementResult = "FAILED" if failures.errors else "OK"
         error = "; ".join(failures.errors) or None
         if error:
-            log.error("ENFORCEMENT FAILED account %s %s %s: %s", job.account_id, job.rule, job.action.kind.value, error)
+            log.error(
+                "ENFORCEMENT FAILED account %s %s %s: %s",
+                job.account_id,
+                job.rule,
+                job.action.kind.value,
+                error,
+            )
         self._report(Outcome(job, result, latency, error, quantity))
 
     async def _execute(self, job: Job, failures: _Failures) -> int | None:
@@ -161,7 +170,9 @@ class Executor:
         await asyncio.gather(*(self._cancel(account, order_id, failures) for order_id in ids))
         return len(ids)
 
-    async def _working_order_ids(self, account: int, contract_id: str | None, failures: _Failures) -> list[int]:
+    async def _working_order_ids(
+        self, account: int, contract_id: str | None, failures: _Failures
+    ) -> list[int]:
         """Orders known to the ledger (Suspended bracket children included) plus what the broker lists."""
         state = self._state_of(account)
         ids = {o.id for o in state.working_orders(contract_id)} if state else set()
@@ -183,7 +194,9 @@ class Executor:
             if attempt:
                 await self._sleep(self._delays[attempt - 1])
             round_failures = _Failures()
-            await asyncio.gather(*(self._close(account, cid, round_failures, attempts=1) for cid in contracts))
+            await asyncio.gather(
+                *(self._close(account, cid, round_failures, attempts=1) for cid in contracts)
+            )
             closed += len(contracts)
         remaining = await self._open_contracts(account, failures)
         if remaining:
@@ -230,8 +243,8 @@ class Executor:
 
     async def _place(self, job: Job, failures: _Failures) -> None:
         action = job.action
-        order_type = OrderType.STOP if action.kind is ActionKind.PLACE_STOP else OrderType.LIMIT
-        price_key = "stop_price" if order_type is OrderType.STOP else "limit_price"
+        is_stop = action.kind is ActionKind.PLACE_STOP
+        order_type = OrderType.STOP if is_stop else OrderType.LIMIT
         tag = f"RM-{job.account_id}-{time.time_ns()}"
 
         async def call() -> None:
@@ -242,7 +255,8 @@ class Executor:
                 _req(action.side),
                 _req(action.size),
                 custom_tag=tag,
-                **{price_key: action.price},
+                stop_price=action.price if is_stop else None,
+                limit_price=None if is_stop else action.price,
             )
             state = self._state_of(job.account_id)
             if state is not None:
@@ -255,10 +269,16 @@ class Executor:
 
     async def _modify(self, job: Job, failures: _Failures) -> None:
         action = job.action
-        price_key = "stop_price" if action.kind is ActionKind.MODIFY_STOP else "limit_price"
+        is_stop = action.kind is ActionKind.MODIFY_STOP
+        price_key = "stop_price" if is_stop else "limit_price"
 
         async def call() -> None:
-            await self._broker.modify_order(job.account_id, _req(action.order_id), **{price_key: action.price})
+            await self._broker.modify_order(
+                job.account_id,
+                _req(action.order_id),
+                stop_price=action.price if is_stop else None,
+                limit_price=None if is_stop else action.price,
+            )
 
         async def modified() -> bool:
             orders = await self._broker.search_open_orders(job.account_id)

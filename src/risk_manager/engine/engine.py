@@ -23,6 +23,7 @@ from risk_manager.domain import (
     Event,
     Fill,
     FillReceived,
+    Order,
     OrderSide,
     OrderUpdated,
     PositionUpdated,
@@ -40,7 +41,16 @@ from risk_manager.engine.records import Record, RecordSink, action_extras
 from risk_manager.ledger import AccountState, Market
 from risk_manager.rules import ActiveRule, active_rules, dispatch_table
 from risk_manager.schedule import Clock, DailyReset, Lockout, LockoutBook, Timer, TimerBook
-from risk_manager.store import DailyPnlRow, EnforcementRow, FillRow, LockRow, Store
+from risk_manager.store import (
+    DailyPnlRow,
+    EnforcementRow,
+    FillRow,
+    LockRow,
+    Store,
+    StoreError,
+    backup_database,
+)
+from risk_manager.store.rows import EnforcementResult
 
 log = logging.getLogger("risk_manager.engine")
 
@@ -190,15 +200,19 @@ class Engine:
             return previous
         if isinstance(event, OrderUpdated):
             order = event.order
-            if order.id not in state.orders and self._follows_daemon_close(state, order.contract_id, now):
-                if order.side is OrderSide.closing(state.position_size(order.contract_id)):
-                    state.daemon_orders.add(order.id)
+            if order.id not in state.orders and self._is_daemon_close(state, order, now):
+                state.daemon_orders.add(order.id)
             return state.apply_order(order)
         if isinstance(event, FillReceived):
             self._fold_fill(state, event.fill, now)
         elif isinstance(event, AccountUpdated):
             state.apply_account(event.account)
         return None
+
+    def _is_daemon_close(self, state: AccountState, order: Order, now: datetime) -> bool:
+        """closeContract returns no order id: a closing order right after our close is ours."""
+        closing = order.side is OrderSide.closing(state.position_size(order.contract_id))
+        return closing and self._follows_daemon_close(state, order.contract_id, now)
 
     def _follows_daemon_close(self, state: AccountState, contract_id: str, now: datetime) -> bool:
         sent = state.pending_closes.get(contract_id)
@@ -213,17 +227,34 @@ class Engine:
         if daemon:
             state.daemon_orders.add(fill.order_id)
         if day != state.trading_date:
-            log.info("fill %s belongs to trading day %s, not %s: kept out of today's P&L", fill.id, day,
-                     state.trading_date)  # fmt: skip
+            log.info(
+                "fill %s belongs to trading day %s, not %s: kept out of today's P&L",
+                fill.id,
+                day,
+                state.trading_date,
+            )
             effect_entry = False
         else:
             effect = state.apply_fill(fill, count_as_trade=not daemon and not state.is_locked())
             effect_entry = effect.is_entry
             self._cross_check(state, fill, effect.computed_pnl)
         row = FillRow(
-            fill.id, state.account_id, fill.order_id, fill.contract_id, self.catalog.symbol(fill.contract_id),
-            fill.side, fill.size, fill.price, fill.pnl, fill.fees, fill.voided, effect_entry, daemon, fill.at, day,
-        )  # fmt: skip
+            fill.id,
+            state.account_id,
+            fill.order_id,
+            fill.contract_id,
+            self.catalog.symbol(fill.contract_id),
+            fill.side,
+            fill.size,
+            fill.price,
+            fill.pnl,
+            fill.fees,
+            fill.voided,
+            effect_entry,
+            daemon,
+            fill.at,
+            day,
+        )
         self.store.write(lambda store: store.upsert_fill(row, defer=True))
         self._pnl_dirty.add(state.account_id)
 
@@ -234,8 +265,11 @@ class Engine:
         if cents(fill.pnl) != cents(computed):  # type: ignore[arg-type]
             log.warning(
                 "P&L cross-check: account %s fill %s broker %s, computed %.2f",
-                state.account_id, fill.id, fill.pnl, computed,
-            )  # fmt: skip
+                state.account_id,
+                fill.id,
+                fill.pnl,
+                computed,
+            )
 
     # -- decisions --------------------------------------------------------------------------------
 
@@ -261,8 +295,16 @@ class Engine:
         for decision in plan.locks:
             self._lock(state, decision, now)
         for decision, action in plan.superseded:
-            self._log(now, decision.account_id, decision.rule, action.kind.value, action.contract_id,
-                      action.size, decision.reason, "SUPERSEDED")  # fmt: skip
+            self._log(
+                now,
+                decision.account_id,
+                decision.rule,
+                action.kind.value,
+                action.contract_id,
+                action.size,
+                decision.reason,
+                "SUPERSEDED",
+            )
         jobs = [Job(d.account_id, d.rule, d.reason, a, now) for d, a in plan.send]
         for job in jobs:
             self._mark_pending_close(state, job, now)
@@ -378,6 +420,17 @@ class Engine:
         self.next_reset = self.reset.next_reset(at)
         stamp = at.isoformat()
         self.store.write(lambda store: store.set_meta("last_reset", stamp))
+        self._upkeep(at)
+
+    def _upkeep(self, at: datetime) -> None:
+        """Once a day, at the reset: a backup (keep ``general.backups.keep``) and retention pruning."""
+        keep = self.general.backups.keep
+        self.flush(at)
+        try:
+            backup_database(self.store.store, self.store.store.path.parent / "backups", at, keep)
+            self.store.store.prune(at)
+        except StoreError as exc:  # a failed backup must not stop enforcement; it is retried tomorrow
+            log.error("daily backup or pruning failed: %s", exc)
 
     def _exposed_under_lock(self, state: AccountState) -> bool:
         return state.is_locked() and bool(state.positions or state.orders)
@@ -398,25 +451,50 @@ class Engine:
         if state.trading_date is None:
             return
         row = DailyPnlRow(
-            state.account_id, state.trading_date, state.realized_gross, state.fees, state.realized_net,
-            cents(state.unrealized_pnl), len(state.trades), now,
-        )  # fmt: skip
+            state.account_id,
+            state.trading_date,
+            state.realized_gross,
+            state.fees,
+            state.realized_net,
+            cents(state.unrealized_pnl),
+            len(state.trades),
+            now,
+        )
         self.store.write(lambda store: store.upsert_daily_pnl(row, defer=True))
 
     def _log(
-        self, at: datetime, account: int | None, rule: str | None, action: str, contract: str | None,
-        quantity: int | None, reason: str, result: str, error: str | None = None, latency: float | None = None,
-    ) -> None:  # fmt: skip
-        row = EnforcementRow(None, at, account, rule, action, contract, quantity, reason, result, error, latency)
+        self,
+        at: datetime,
+        account: int | None,
+        rule: str | None,
+        action: str,
+        contract: str | None,
+        quantity: int | None,
+        reason: str,
+        result: EnforcementResult,
+        error: str | None = None,
+        latency: float | None = None,
+    ) -> None:
+        row = EnforcementRow(
+            None, at, account, rule, action, contract, quantity, reason, result, error, latency
+        )
         self.store.write(lambda store: store.log_enforcement(row, defer=True))
 
     def report(self, outcome: Outcome) -> None:
         """The executor's callback: one enforcement-log row per finished action."""
         job = outcome.job
         self._log(
-            job.decided_at, job.account_id, job.rule, job.action.kind.value, job.action.contract_id,
-            outcome.quantity, job.reason, outcome.result, outcome.error, outcome.latency_ms,
-        )  # fmt: skip
+            job.decided_at,
+            job.account_id,
+            job.rule,
+            job.action.kind.value,
+            job.action.contract_id,
+            outcome.quantity,
+            job.reason,
+            outcome.result,
+            outcome.error,
+            outcome.latency_ms,
+        )
         if outcome.result == "FAILED":
             extras = {**action_extras(job.action), "result": "FAILED", "error": outcome.error}
             self._record(Record(self.clock.now(), job.account_id, "failed", job.rule, job.reason, extras))
@@ -427,9 +505,17 @@ class Engine:
 
 def _lock_row(lock: Lockout) -> LockRow:
     return LockRow(
-        lock.id, lock.account_id, lock.rule_id, lock.scope, lock.kind, lock.reason,
-        lock.created_at, lock.expires_at, lock.cleared_at, lock.cleared_by,
-    )  # fmt: skip
+        lock.id,
+        lock.account_id,
+        lock.rule_id,
+        lock.scope,
+        lock.kind,
+        lock.reason,
+        lock.created_at,
+        lock.expires_at,
+        lock.cleared_at,
+        lock.cleared_by,
+    )
 
 
 __all__ = ["Engine", "Source"]

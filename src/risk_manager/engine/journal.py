@@ -36,12 +36,15 @@ def journal_decision(store: Store, decision: Decision, now: datetime) -> None:
         "rule": decision.rule,
         "reason": decision.reason,
         "actions": [_action_json(a) for a in decision.actions],
-        "lock": None if decision.lock is None else {
-            "kind": decision.lock.kind, "scope": decision.lock.scope,
+        "lock": None
+        if decision.lock is None
+        else {
+            "kind": decision.lock.kind,
+            "scope": decision.lock.scope,
             "until": None if decision.lock.until is None else decision.lock.until.isoformat(),
         },
         "state": decision.state,
-    }  # fmt: skip
+    }
     store.append_journal(JournalRow(None, now, decision.account_id, DECISION, None, payload))
 
 

@@ -23,7 +23,10 @@ class Plan:
 
 
 def merge(decisions: list[Decision], positions: Mapping[str, int], orders_on: Mapping[str, int]) -> Plan:
-    """Plan one event. ``positions`` = signed size per contract, ``orders_on`` = working orders per contract."""
+    """Plan one event's decisions.
+
+    ``positions`` is the signed size per contract, ``orders_on`` the working orders per contract.
+    """
     plan = Plan(locks=[d for d in decisions if d.lock is not None])
     flat = next((d for d in decisions if d.is_flatten), None)
     if flat is not None:

@@ -118,9 +118,17 @@ async def _resync_account(engine: Engine, broker: Broker, account_id: int) -> No
 
 def _lockout(row: LockRow) -> Lockout:
     return Lockout(
-        row.id, row.account_id, row.rule_id, row.scope, row.kind, row.reason,
-        row.created_at, row.expires_at, row.cleared_at, row.cleared_by,
-    )  # fmt: skip
+        row.id,
+        row.account_id,
+        row.rule_id,
+        row.scope,
+        row.kind,
+        row.reason,
+        row.created_at,
+        row.expires_at,
+        row.cleared_at,
+        row.cleared_by,
+    )
 
 
 def _timer(row: TimerRow) -> Timer:

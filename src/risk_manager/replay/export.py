@@ -39,10 +39,15 @@ def export_day(
         events.append(event)
         if event["type"] == "GatewayUserAccount":
             data = event["data"]
-            accounts.setdefault(int(data["id"]), {
-                "id": int(data["id"]), "name": data["name"], "balance": data["balance"],
-                "canTrade": data["canTrade"],
-            })  # fmt: skip
+            accounts.setdefault(
+                int(data["id"]),
+                {
+                    "id": int(data["id"]),
+                    "name": data["name"],
+                    "balance": data["balance"],
+                    "canTrade": data["canTrade"],
+                },
+            )
         elif row.account_id is not None:
             accounts.setdefault(row.account_id, {"id": row.account_id, "name": f"ACCOUNT-{row.account_id}"})
     events.sort(key=lambda e: str(e["at"]))  # coalesced quotes are journaled at the next tick

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,15 +13,28 @@ from rich.text import Text
 from risk_manager.engine import Record
 
 #: Records outside the ARCHITECTURE.md vocabulary (failures) print only in the readable form.
-JSON_ACTIONS = frozenset({
-    "lockout", "cooldown", "unlock", "cancel_all", "cancel_order", "close_all", "close", "reduce",
-    "place_stop", "place_target", "modify_stop", "modify_target", "reset",
-})  # fmt: skip
+JSON_ACTIONS = frozenset(
+    {
+        "lockout",
+        "cooldown",
+        "unlock",
+        "cancel_all",
+        "cancel_order",
+        "close_all",
+        "close",
+        "reduce",
+        "place_stop",
+        "place_target",
+        "modify_stop",
+        "modify_target",
+        "reset",
+    }
+)
 
 
 def iso_z(value: datetime) -> str:
     """ISO-8601 UTC with a ``Z``, seconds precision unless there is a fraction."""
-    text = value.astimezone(timezone.utc).isoformat()
+    text = value.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
 
 
@@ -48,14 +61,17 @@ def record_json(record: Record) -> str | None:
 
 
 _STYLES = {
-    "lockout": "bold red", "cooldown": "bold yellow", "unlock": "green", "reset": "cyan",
+    "lockout": "bold red",
+    "cooldown": "bold yellow",
+    "unlock": "green",
+    "reset": "cyan",
     "failed": "bold white on red",
-}  # fmt: skip
+}
 
 
 def record_text(record: Record) -> Text:
     """One readable line: time, account, rule, what was done and why."""
-    when = record.at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    when = record.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     what = record.action.upper().replace("_", " ")
     details = " ".join(f"{k}={_plain(v)}" for k, v in record.extras.items() if k not in ("error", "result"))
     line = Text(f"{when}Z  acct {record.account_id:<8} {record.rule or '':<9} ")

@@ -32,7 +32,12 @@ class ScenarioRun:
     """One replay: owns the clock, the simulated broker, the store and the engine."""
 
     def __init__(
-        self, loaded: LoadedScenario, data_dir: Path, on_record: Callable[[Record], None], *, pace: float = 0.0
+        self,
+        loaded: LoadedScenario,
+        data_dir: Path,
+        on_record: Callable[[Record], None],
+        *,
+        pace: float = 0.0,
     ) -> None:
         scenario = loaded.scenario
         self.pace = pace

@@ -6,18 +6,29 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from factories import ACCOUNT, ES, MNQ, NOON, order, state
 
+from factories import ACCOUNT, ES, MNQ, NOON, order, state
 from risk_manager.broker import BrokerRejected, BrokerUnavailable, OutcomeUnknown
 from risk_manager.broker.sim import SimBroker
-from risk_manager.domain import AccountInfo, Action, ActionKind, ContractCatalog, OrderSide, Position, close, reduce
+from risk_manager.domain import (
+    AccountInfo,
+    Action,
+    ActionKind,
+    ContractCatalog,
+    OrderSide,
+    Position,
+    close,
+    reduce,
+)
 from risk_manager.enforcement import Executor, Job, Outcome
 
 
 class Harness:
     def __init__(self, *positions: tuple[str, int]) -> None:
         self.events: list[tuple[str, dict]] = []
-        self.broker = SimBroker(lambda: NOON, ContractCatalog(), emit=lambda t, d, c: self.events.append((t, d)))
+        self.broker = SimBroker(
+            lambda: NOON, ContractCatalog(), emit=lambda t, d, c: self.events.append((t, d))
+        )
         self.broker.add_account(AccountInfo(ACCOUNT, "PRAC", Decimal(50000), True))
         held = [Position(ACCOUNT, cid, size, Decimal("21000"), NOON) for cid, size in positions]
         self.broker.load_snapshot(held, [], [])
@@ -64,7 +75,9 @@ def test_three_failures_end_as_failed_with_the_error() -> None:
 
 def test_an_unknown_outcome_is_checked_not_blindly_resent() -> None:
     h = Harness((MNQ, 2))
-    h.broker.fail_next("close_position", error=OutcomeUnknown("timeout", endpoint="Position/closeContract"), apply=True)
+    h.broker.fail_next(
+        "close_position", error=OutcomeUnknown("timeout", endpoint="Position/closeContract"), apply=True
+    )
     [outcome] = h.run(close(MNQ, 2))
     assert outcome.result == "OK"
     assert h.calls("close_position") == 1
@@ -126,7 +139,9 @@ def test_a_second_cut_on_a_contract_in_flight_is_skipped() -> None:
 
 def test_place_and_modify_stop() -> None:
     h = Harness((MNQ, 1))
-    place = Action(ActionKind.PLACE_STOP, contract_id=MNQ, size=1, price=Decimal("20990"), side=OrderSide.SELL)
+    place = Action(
+        ActionKind.PLACE_STOP, contract_id=MNQ, size=1, price=Decimal("20990"), side=OrderSide.SELL
+    )
     assert h.run(place)[0].result == "OK"
     [placed] = asyncio.run(h.broker.search_open_orders(ACCOUNT))
     assert placed.custom_tag is not None and placed.custom_tag.startswith("RM-")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from factories import ES, MNQ, order, order_event, position_event, state
-
 from risk_manager.domain import OrderSide, OrderStatus
 from risk_manager.engine.gate import causing_rule, lockout_mode
 
@@ -30,7 +29,9 @@ def test_known_or_finished_orders_are_left_alone() -> None:
     st = state(held_locks=set(LOCKED))
     working = order(5, MNQ, OrderSide.BUY, 1)
     assert lockout_mode(st, order_event(working), working) == []
-    assert lockout_mode(st, order_event(order(6, MNQ, OrderSide.BUY, 1, status=OrderStatus.FILLED)), None) == []
+    assert (
+        lockout_mode(st, order_event(order(6, MNQ, OrderSide.BUY, 1, status=OrderStatus.FILLED)), None) == []
+    )
 
 
 def test_daemon_orders_pass() -> None:

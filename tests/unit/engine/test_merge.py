@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from factories import ACCOUNT, DAY_END, ES, MNQ
-
 from risk_manager.domain import Action, ActionKind, Decision, Lock, cancel_order, close, flatten, reduce
 from risk_manager.engine import merge
 
@@ -28,8 +27,10 @@ def test_flatten_supersedes_closes_and_reductions_but_keeps_every_lock() -> None
     assert sent(plan) == [("RULE-003", "cancel_all", None, None), ("RULE-003", "close_all", None, None)]
     assert [d.rule for d in plan.locks] == ["RULE-003", "RULE-007"]
     assert [(d.rule, a.kind.value) for d, a in plan.superseded] == [
-        ("RULE-007", "cancel_all"), ("RULE-007", "close_all"), ("RULE-001", "reduce"),
-    ]  # fmt: skip
+        ("RULE-007", "cancel_all"),
+        ("RULE-007", "close_all"),
+        ("RULE-001", "reduce"),
+    ]
 
 
 def test_largest_cut_on_one_contract_wins_capped_at_the_position() -> None:
@@ -66,6 +67,8 @@ def test_an_order_cancelled_twice_is_sent_once_and_moot_when_its_contract_closes
     ]
     plan = merge(decisions, {MNQ: 1}, {MNQ: 1})
     assert sent(plan) == [
-        ("RULE-011", "cancel_all", MNQ, None), ("RULE-011", "close", MNQ, 1), ("RULE-011", "cancel_order", ES, None),
-    ]  # fmt: skip
+        ("RULE-011", "cancel_all", MNQ, None),
+        ("RULE-011", "close", MNQ, 1),
+        ("RULE-011", "cancel_order", ES, None),
+    ]
     assert len(plan.superseded) == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from factories import ES, MNQ, NOON, fill, order, state
-
 from risk_manager.domain import ContractCatalog, OrderSide, OrderStatus, OrderType, Quote
 from risk_manager.ledger import Market
 
@@ -14,9 +13,15 @@ def test_realized_is_the_brokers_pnl_net_of_fees_and_voids_are_subtracted() -> N
     st = state()
     st.apply_fill(fill(1, MNQ, OrderSide.BUY, 2, "21000", fees="0.74"), count_as_trade=True)
     st.apply_fill(fill(2, MNQ, OrderSide.SELL, 2, "20990", pnl="-40", fees="0.74"), count_as_trade=True)
-    assert (st.realized_gross, st.fees, st.realized_net) == (Decimal("-40"), Decimal("1.48"), Decimal("-41.48"))
+    assert (st.realized_gross, st.fees, st.realized_net) == (
+        Decimal("-40"),
+        Decimal("1.48"),
+        Decimal("-41.48"),
+    )
     assert st.computed_realized == Decimal("-40")
-    st.apply_fill(fill(2, MNQ, OrderSide.SELL, 2, "20990", pnl="-40", fees="0.74", voided=True), count_as_trade=True)
+    st.apply_fill(
+        fill(2, MNQ, OrderSide.SELL, 2, "20990", pnl="-40", fees="0.74", voided=True), count_as_trade=True
+    )
     assert (st.realized_gross, st.fees) == (Decimal("0"), Decimal("0.74"))
 
 
@@ -70,7 +75,9 @@ def test_orders_working_and_protective_stops() -> None:
         st.apply_order(o)
     assert [o.id for o in st.protective_stops(MNQ)] == [1]
     assert st.protected_quantity(MNQ) == 1
-    st.apply_order(order(1, MNQ, OrderSide.SELL, 1, type=OrderType.STOP, stop="20990", status=OrderStatus.CANCELLED))
+    st.apply_order(
+        order(1, MNQ, OrderSide.SELL, 1, type=OrderType.STOP, stop="20990", status=OrderStatus.CANCELLED)
+    )
     assert st.protected_quantity(MNQ) == 0 and 1 not in st.orders
 
 

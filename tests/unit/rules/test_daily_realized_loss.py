@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from factories import DAY_END, MNQ, NOON, fill, fill_event, position_event, quote_event, state
 
+from factories import DAY_END, MNQ, NOON, fill, fill_event, position_event, quote_event, state
 from risk_manager.config.risk import DailyRealizedLossConfig
 from risk_manager.domain import ActionKind, OrderSide
 from risk_manager.rules import daily_realized_loss
@@ -26,26 +26,52 @@ A_FILL = fill_event(fill(1, MNQ, OrderSide.SELL, 1, "21000", pnl="-100"))
     [
         pytest.param("-550", "0", None, None, True, A_FILL, "daily P&L -550.00 <= -500.00", id="RULE-003.1"),
         pytest.param(
-            "-300", "0", (MNQ, 2, "21000"), "20950", True, quote_event(MNQ, "20950"),
-            "daily P&L -500.00 <= -500.00", id="RULE-003.2-inclusive",
+            "-300",
+            "0",
+            (MNQ, 2, "21000"),
+            "20950",
+            True,
+            quote_event(MNQ, "20950"),
+            "daily P&L -500.00 <= -500.00",
+            id="RULE-003.2-inclusive",
         ),
         pytest.param("-300", "0", (MNQ, 2, "21000"), "20800", False, A_FILL, None, id="RULE-003.3"),
-        pytest.param("-490", "12", None, None, True, A_FILL, "daily P&L -502.00 <= -500.00", id="RULE-003.4-fees"),
-        pytest.param("-499.99", "0", None, None, True, A_FILL, None, id="one-cent-inside"),
-        pytest.param("-499.995", "0", None, None, True, A_FILL, "daily P&L -500.00 <= -500.00", id="half-up-cents"),
         pytest.param(
-            "-300", "0", (MNQ, -2, "21000"), "21050", True, quote_event(MNQ, "21050"),
-            "daily P&L -500.00 <= -500.00", id="short-position-unrealized",
+            "-490", "12", None, None, True, A_FILL, "daily P&L -502.00 <= -500.00", id="RULE-003.4-fees"
+        ),
+        pytest.param("-499.99", "0", None, None, True, A_FILL, None, id="one-cent-inside"),
+        pytest.param(
+            "-499.995", "0", None, None, True, A_FILL, "daily P&L -500.00 <= -500.00", id="half-up-cents"
         ),
         pytest.param(
-            "-450", "0", (MNQ, 2, "21000"), None, True, position_event(MNQ, 2),
-            None, id="no-quote-yet-unrealized-unknown",
+            "-300",
+            "0",
+            (MNQ, -2, "21000"),
+            "21050",
+            True,
+            quote_event(MNQ, "21050"),
+            "daily P&L -500.00 <= -500.00",
+            id="short-position-unrealized",
+        ),
+        pytest.param(
+            "-450",
+            "0",
+            (MNQ, 2, "21000"),
+            None,
+            True,
+            position_event(MNQ, 2),
+            None,
+            id="no-quote-yet-unrealized-unknown",
         ),
     ],
 )
 def test_daily_realized_loss(gross, fees, position, mark, include, event, reason) -> None:
-    st = state(*([position] if position else []), marks={MNQ: mark} if mark else None,
-               realized_gross=gross, fees=fees)  # fmt: skip
+    st = state(
+        *([position] if position else []),
+        marks={MNQ: mark} if mark else None,
+        realized_gross=gross,
+        fees=fees,
+    )
     decisions = daily_realized_loss.evaluate(config(include_unrealized=include), st, event, NOON)
     assert [d.reason for d in decisions] == ([reason] if reason else [])
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from factories import ES, MES, MNQ, NOON, position_event, state
 
+from factories import ES, MES, MNQ, NOON, position_event, state
 from risk_manager.config.risk import MaxContractsConfig
 from risk_manager.domain import ActionKind, Evaluate
 from risk_manager.rules import max_contracts
 
 
-def config(limit: int = 5, count_type: str = "gross", enforcement: str = "reduce_to_limit") -> MaxContractsConfig:
+def config(
+    limit: int = 5, count_type: str = "gross", enforcement: str = "reduce_to_limit"
+) -> MaxContractsConfig:
     return MaxContractsConfig.model_validate(
         {"enabled": True, "limit": limit, "count_type": count_type, "enforcement": enforcement}
     )
@@ -24,18 +26,26 @@ def cuts(decisions: list) -> list[tuple[str, str | None, int | None]]:
     ("held", "event", "count_type", "expected"),
     [
         pytest.param([(MNQ, 4, "1"), (ES, 2, "1")], (MNQ, 4), "gross", [("reduce", MNQ, 1)], id="RULE-001.1"),
-        pytest.param([(MNQ, 5, "1"), (MES, -3, "1")], (MES, -3), "gross", [("close", MES, 3)], id="RULE-001.2"),
+        pytest.param(
+            [(MNQ, 5, "1"), (MES, -3, "1")], (MES, -3), "gross", [("close", MES, 3)], id="RULE-001.2"
+        ),
         pytest.param([(MNQ, 5, "1")], (MES, 0), "net", [], id="RULE-001.3-hedge-closed-net-5-ok"),
         pytest.param([(MNQ, 6, "1")], (MNQ, 6), "net", [("reduce", MNQ, 1)], id="RULE-001.3-net-6"),
         pytest.param([(MNQ, 5, "1")], (MNQ, 5), "gross", [], id="exactly-at-limit"),
         pytest.param([(MNQ, -6, "1")], (MNQ, -6), "gross", [("reduce", MNQ, 1)], id="short-one-over"),
         pytest.param([(MNQ, 5, "1"), (ES, -3, "1")], (ES, -3), "net", [], id="net-hedged-below-limit"),
         pytest.param(
-            [(MNQ, 5, "1"), (ES, 3, "1"), (MES, -1, "1")], (MNQ, 5), "net", [("reduce", MNQ, 2)],
+            [(MNQ, 5, "1"), (ES, 3, "1"), (MES, -1, "1")],
+            (MNQ, 5),
+            "net",
+            [("reduce", MNQ, 2)],
             id="net-cuts-only-net-sign",
         ),
         pytest.param(
-            [(MNQ, 2, "1"), (ES, 3, "1"), (MES, 3, "1")], (MNQ, 2), "gross", [("close", MNQ, 2), ("reduce", ES, 1)],
+            [(MNQ, 2, "1"), (ES, 3, "1"), (MES, 3, "1")],
+            (MNQ, 2),
+            "gross",
+            [("close", MNQ, 2), ("reduce", ES, 1)],
             id="trigger-first-then-largest-tie-by-id",
         ),
     ],
