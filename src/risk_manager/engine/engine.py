@@ -99,6 +99,8 @@ class Engine:
         self._holders: dict[str, set[int]] = defaultdict(set)
         #: accounts holding an account-wide lock: the only ones the reconciler looks at
         self._locked: set[int] = set()
+        #: per account, the P&L move its quote rules can absorb (see ``_quote``); gone = evaluate
+        self._room: dict[int, float | None] = {}
         #: accounts whose daily P&L row changed since the last flush (written coalesced)
         self._pnl_dirty: set[int] = set()
         #: latest quote per contract not yet journaled (quotes are journaled coalesced)
@@ -150,17 +152,52 @@ class Engine:
         if state is None:
             return
         previous = self._fold(state, event, now)
+        self._room.pop(state.account_id, None)
         self._evaluate(state, event, now, previous)
 
     def _quote(self, event: QuoteReceived, source: Source | None, now: datetime) -> None:
-        """Quotes are journaled coalesced (SPEC §4.4): the latest per contract on each tick,
-        and at once when one leads to a decision, so the journal holds every quote that mattered."""
+        """A quote concerns every account holding the contract.
+
+        Quotes are journaled coalesced (SPEC §4.4): the latest per contract on each tick,
+        and at once when one leads to a decision, so the journal holds every quote that
+        mattered. An account whose quote rules all have room left (see ``_room``) skips
+        evaluation while the mark moves it by less than that room.
+        """
         contract_id = event.quote.contract_id
         self._unjournaled[contract_id] = (event, source, now)
-        if self.market.apply(event.quote) is None:
+        old = self.market.marks.get(contract_id)
+        new = self.market.apply(event.quote)
+        if new is None:
             return
+        move = abs(float(new - old)) if old is not None else None
+        tick = self.catalog.tick(contract_id)
         for account_id in tuple(self._holders.get(contract_id, ())):
-            self._evaluate(self.states[account_id], event, now, None)
+            state = self.states[account_id]
+            room = self._room.get(account_id)
+            if room is not None and move is not None and tick is not None:
+                position = state.positions.get(contract_id)
+                size = abs(position.size) if position is not None else 0
+                room -= move * size * float(tick.tick_value / tick.tick_size)
+                if room > 0:
+                    self._room[account_id] = room
+                    continue
+            self._evaluate(state, event, now, None)
+            self._room[account_id] = self._quote_room(state)
+
+    def _quote_room(self, state: AccountState) -> float | None:
+        """Money the account's P&L may move before any of its quote rules could fire.
+
+        None when a quote rule gives no bound (it must see every quote). A cent of margin
+        keeps the float bound conservative; the rules themselves decide in Decimal.
+        """
+        room = float("inf")
+        for rule in self._rules[state.account_id].get(QuoteReceived, ()):
+            if rule.spec.headroom is None:
+                return None
+            value = rule.spec.headroom(rule.config, state)
+            if value is not None:
+                room = min(room, float(value) - 0.01)
+        return room
 
     def flush(self, now: datetime) -> None:
         """Make everything held in memory durable: coalesced quotes, daily P&L, journal, fills."""
@@ -378,6 +415,7 @@ class Engine:
 
     def tick(self, now: datetime) -> None:
         """Time passed: resets, lock expiries, timers, time-driven rules, reconciler, store upkeep."""
+        self._room.clear()  # resets, expiries and time-driven rules change what a quote can do
         while now >= self.next_reset:
             self.run_reset(self.next_reset)
         self.record_unlocks(self.locks.check_expired_lockouts(now))

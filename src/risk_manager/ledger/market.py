@@ -17,7 +17,7 @@ class Market:
     merged into the last known quote rather than replacing it.
     """
 
-    __slots__ = ("_ask", "_bid", "_last", "marks", "mode")
+    __slots__ = ("_ask", "_bid", "_last", "last_changed", "marks", "mode", "version")
 
     def __init__(self, mode: MarkPrice = "last") -> None:
         self.mode: MarkPrice = mode
@@ -25,6 +25,10 @@ class Market:
         self._last: dict[str, Decimal] = {}
         self._bid: dict[str, Decimal] = {}
         self._ask: dict[str, Decimal] = {}
+        #: bumped on every mark change, with the contract it concerned: lets each account
+        #: update its unrealized total for one contract instead of re-marking every position
+        self.version = 0
+        self.last_changed: str | None = None
 
     def apply(self, quote: Quote) -> Decimal | None:
         """Merge a quote; return the new mark (None while still unknown)."""
@@ -38,6 +42,8 @@ class Market:
         mark = self._compute(cid)
         if mark is not None:
             self.marks[cid] = mark
+            self.version += 1
+            self.last_changed = cid
         return mark
 
     def _compute(self, cid: str) -> Decimal | None:

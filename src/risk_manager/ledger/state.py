@@ -66,6 +66,10 @@ class AccountState:
     _shadow: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
     #: (mark, unrealized P&L) per held contract, valid while the mark is the same object.
     _unrealized: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
+    #: running unrealized total, its parts, and the market version it is valid for (-1: stale)
+    _u_total: Decimal = ZERO
+    _u_parts: dict[str, Decimal | None] = field(default_factory=dict)
+    _u_version: int = -1
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -104,13 +108,25 @@ class AccountState:
 
     @property
     def unrealized_pnl(self) -> Decimal:
-        """Σ of the known unrealized P&L; positions without a mark are skipped (SPEC §4.4)."""
-        total = ZERO
-        for contract_id in self.positions:
-            value = self.position_unrealized(contract_id)
-            if value is not None:
-                total += value
-        return total
+        """Σ of the known unrealized P&L; positions without a mark are skipped (SPEC §4.4).
+
+        Kept as a running total: when only one contract's mark moved since the last read,
+        only that position is re-marked (a quote is evaluated by every account holding it).
+        """
+        market = self.market
+        if market.version == self._u_version:
+            return self._u_total
+        changed = market.last_changed
+        if market.version == self._u_version + 1 and changed is not None:
+            old = self._u_parts.get(changed)
+            new = self.position_unrealized(changed)
+            self._u_total += (new or ZERO) - (old or ZERO)
+            self._u_parts[changed] = new
+        else:
+            self._u_parts = {cid: self.position_unrealized(cid) for cid in self.positions}
+            self._u_total = sum((v for v in self._u_parts.values() if v is not None), ZERO)
+        self._u_version = market.version
+        return self._u_total
 
     def working_orders(self, contract_id: str | None = None) -> Iterator[Order]:
         for order in self.orders.values():
@@ -160,6 +176,7 @@ class AccountState:
         else:
             self.positions[position.contract_id] = position
         self._unrealized.pop(position.contract_id, None)
+        self._u_version = -1
         return previous
 
     def apply_fill(self, fill: Fill, *, count_as_trade: bool) -> FillEffect:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from risk_manager.config.risk import DailyRealizedLossConfig
 from risk_manager.domain import Decision, Event, Lock, cents, flatten
@@ -15,6 +16,13 @@ RULE_ID = "RULE-003"
 def triggers(config: DailyRealizedLossConfig) -> frozenset[type]:
     """SPEC: fills (plus quotes and positions with include_unrealized), startup, reload."""
     return pnl_triggers(config.include_unrealized)
+
+
+def headroom(config: DailyRealizedLossConfig, state: AccountState) -> Decimal | None:
+    """How far the P&L is above the limit: a quote moving it by less cannot breach."""
+    if state.holds_lock(RULE_ID):
+        return None
+    return state.realized_pnl + state.unrealized_pnl - config.limit
 
 
 def evaluate(
@@ -35,4 +43,4 @@ def evaluate(
     return [flatten(state.account_id, RULE_ID, reason, lock, **seen)]
 
 
-__all__ = ["RULE_ID", "evaluate", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]

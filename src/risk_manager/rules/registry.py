@@ -5,15 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from risk_manager.config.risk import RulesConfig
 from risk_manager.domain import Decision, Event
 from risk_manager.ledger import AccountState
-from risk_manager.rules import daily_realized_loss, max_contracts
+from risk_manager.rules import (
+    cooldown_after_loss,
+    daily_realized_loss,
+    daily_realized_profit,
+    daily_unrealized_loss,
+    max_contracts,
+    max_contracts_per_instrument,
+    max_unrealized_profit,
+    symbol_blocks,
+    trade_frequency_limit,
+)
 
 Evaluator = Callable[[Any, AccountState, Event, datetime], list[Decision]]
 Triggers = Callable[[Any], frozenset[type]]
+#: how much the account's P&L may move before the rule could fire on a quote; None = it cannot
+Headroom = Callable[[Any, AccountState], Decimal | None]
 
 #: SPEC §4.1: 010, 009, 011, 003, 013, 007, 006, 001, 002, 004, 005, 008, 012.
 EVALUATION_ORDER = (
@@ -42,13 +55,24 @@ class RuleSpec:
     key: str
     evaluate: Evaluator
     triggers: Triggers
+    #: optional; a rule that reacts to quotes without one is shown every quote
+    headroom: Headroom | None = None
 
 
 REGISTRY: dict[str, RuleSpec] = {
-    module.RULE_ID: RuleSpec(module.RULE_ID, key, module.evaluate, module.triggers)
+    module.RULE_ID: RuleSpec(
+        module.RULE_ID, key, module.evaluate, module.triggers, getattr(module, "headroom", None)
+    )
     for key, module in (
-        ("daily_realized_loss", daily_realized_loss),
         ("max_contracts", max_contracts),
+        ("max_contracts_per_instrument", max_contracts_per_instrument),
+        ("daily_realized_loss", daily_realized_loss),
+        ("daily_unrealized_loss", daily_unrealized_loss),
+        ("max_unrealized_profit", max_unrealized_profit),
+        ("symbol_blocks", symbol_blocks),
+        ("daily_realized_profit", daily_realized_profit),
+        ("cooldown_after_loss", cooldown_after_loss),
+        ("trade_frequency_limit", trade_frequency_limit),
     )
 }
 

@@ -1,0 +1,63 @@
+"""Per-position unrealized P&L checks shared by RULE-004 (loss limit) and RULE-005 (profit target)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from risk_manager.domain import Decision, Evaluate, Event, PositionUpdated, QuoteReceived, cents, close
+from risk_manager.ledger import AccountState
+
+
+def contracts_to_check(state: AccountState, event: Event) -> list[str]:
+    """The held contracts whose unrealized P&L ``event`` may have moved.
+
+    A quote or a position update moves only its own contract; startup and reload check all.
+    """
+    if isinstance(event, QuoteReceived):
+        candidates = [event.quote.contract_id]
+    elif isinstance(event, PositionUpdated):
+        candidates = [event.position.contract_id]
+    elif isinstance(event, Evaluate):
+        candidates = sorted(state.positions)
+    else:
+        return []
+    return [cid for cid in candidates if cid in state.positions]
+
+
+def close_positions_where(
+    state: AccountState,
+    event: Event,
+    rule: str,
+    breached: Callable[[Decimal], bool],
+    reason: Callable[[str, Decimal], str],
+    **threshold: str,
+) -> list[Decision]:
+    """One CLOSE_POSITION decision per checked position whose unrealized P&L (cents) is ``breached``.
+
+    Positions without a mark or tick spec (unrealized unknown, SPEC §4.4) are skipped.
+    """
+    decisions = []
+    for contract_id in contracts_to_check(state, event):
+        value = state.position_unrealized(contract_id)
+        if value is None:
+            continue
+        unrealized = cents(value)  # half-up to cents, then compared inclusively
+        if not breached(unrealized):
+            continue
+        position = state.positions[contract_id]
+        symbol = state.catalog.symbol(contract_id)
+        seen = {
+            "contract_id": contract_id,
+            "size": str(position.size),
+            "avg_price": str(position.avg_price),
+            "mark": str(state.market.mark(contract_id)),
+            "unrealized": f"{unrealized:.2f}",
+            **threshold,
+        }
+        actions = (close(contract_id, abs(position.size)),)
+        decisions.append(Decision(state.account_id, rule, reason(symbol, unrealized), actions, None, seen))
+    return decisions
+
+
+__all__ = ["close_positions_where", "contracts_to_check"]

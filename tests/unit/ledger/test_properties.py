@@ -1,0 +1,375 @@
+"""Properties of the ledger's P&L against an independent broker (SPEC §1, §4.4).
+
+Random market orders on one or two contracts are executed by the in-process simulated
+broker (:class:`~risk_manager.broker.sim.SimBroker`), which keeps its own positions and
+computes ``profitAndLoss`` itself. Its gateway events go through the wire parser into an
+:class:`~risk_manager.ledger.AccountState` exactly as the engine folds them: order updates
+with ``apply_order``, trades with ``apply_fill(count_as_trade=True)``, positions with
+``apply_position``. Whatever the orders, the books must balance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from factories import ACCOUNT, NOON, state
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from risk_manager.broker.projectx import fill_to_wire, parse_event, quote_to_wire, symbol_id
+from risk_manager.broker.sim import SimBroker
+from risk_manager.domain import (
+    ZERO,
+    AccountInfo,
+    ContractCatalog,
+    Fill,
+    FillReceived,
+    OrderSide,
+    OrderType,
+    OrderUpdated,
+    Position,
+    PositionUpdated,
+    Quote,
+    cents,
+)
+from risk_manager.ledger import AccountState, FillEffect
+
+CATALOG = ContractCatalog()
+#: Contracts with different tick grids and values, each with a base price on its grid.
+CONTRACTS: dict[str, Decimal] = {
+    "CON.F.US.MNQ.H26": Decimal("21000.00"),  # 0.25 / 0.50
+    "CON.F.US.EP.H26": Decimal("6000.00"),  # ES 0.25 / 12.50
+    "CON.F.US.CLE.J26": Decimal("70.00"),  # CL 0.01 / 10.00
+    "CON.F.US.M2K.H26": Decimal("2100.00"),  # 0.10 / 0.50
+    "CON.F.US.YM.H26": Decimal("42000"),  # 1.00 / 5.00
+}
+FEES = {"MNQ": Decimal("0.37"), "ES": Decimal("1.40"), "CL": Decimal("2.10"), "M2K": Decimal("0.37")}
+BALANCE = Decimal("50000.00")
+HALF_CENT = Decimal("0.005")
+#: The broker keeps averages to 8 places (sim/book.py); unrealized P&L inherits that error.
+AVERAGE_SLACK = Decimal("0.0001")
+
+GatewayEvent = tuple[datetime, str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One market order: on ``contract``, ``side``, ``size`` lots, the market at ``ticks`` from base."""
+
+    contract: int
+    side: OrderSide
+    size: int
+    ticks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    contracts: tuple[str, ...]
+    steps: tuple[Step, ...]
+    finals: tuple[int, ...]  # last price of each contract, in ticks from base
+
+    def contract(self, step: Step) -> str:
+        return self.contracts[step.contract % len(self.contracts)]
+
+    def price(self, contract_id: str, ticks: int) -> Decimal:
+        tick = CATALOG.tick(contract_id)
+        assert tick is not None
+        return CONTRACTS[contract_id] + ticks * tick.tick_size
+
+    def last(self, contract_id: str) -> Decimal:
+        return self.price(contract_id, self.finals[self.contracts.index(contract_id)])
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerRun:
+    """What the broker emitted, and its own view at the end (its REST answers)."""
+
+    events: list[GatewayEvent]
+    fills: list[Fill]
+    positions: list[Position]
+    balance: Decimal
+
+
+TICKS = st.integers(min_value=-400, max_value=400)
+steps = st.builds(
+    Step,
+    contract=st.integers(min_value=0, max_value=1),
+    side=st.sampled_from(OrderSide),
+    size=st.integers(min_value=1, max_value=5),
+    ticks=TICKS,
+)
+sessions = st.builds(
+    Session,
+    contracts=st.lists(st.sampled_from(sorted(CONTRACTS)), min_size=1, max_size=2, unique=True).map(tuple),
+    steps=st.lists(steps, min_size=1, max_size=20).map(tuple),
+    finals=st.tuples(TICKS, TICKS),
+)
+#: Hypothesis budget per test: each example replays up to 20 orders through the broker.
+PROPERTY = settings(max_examples=60, deadline=None)
+
+
+def execute(session: Session) -> BrokerRun:
+    """Send every order to the simulated broker at its own clock second; collect what it says."""
+    clock = [NOON]
+    emitted: list[GatewayEvent] = []
+    sim = SimBroker(
+        lambda: clock[0],
+        CATALOG,
+        FEES,
+        emit=lambda type_, data, contract_id: emitted.append((clock[0], type_, data)),
+    )
+    sim.add_account(AccountInfo(ACCOUNT, "PRAC-101", BALANCE, can_trade=True))
+
+    async def trade() -> BrokerRun:
+        for step in session.steps:
+            clock[0] += timedelta(seconds=1)
+            contract_id = session.contract(step)
+            market = Quote(contract_id, session.price(contract_id, step.ticks), None, None, clock[0])
+            sim.observe("GatewayQuote", quote_to_wire(market, symbol_id(contract_id)), contract_id)
+            await sim.place_order(ACCOUNT, contract_id, OrderType.MARKET, step.side, step.size)
+        fills = await sim.search_trades(ACCOUNT, NOON)
+        positions = await sim.search_open_positions(ACCOUNT)
+        (account,) = await sim.search_accounts()
+        return BrokerRun(list(emitted), fills, positions, account.balance)
+
+    return asyncio.run(trade())
+
+
+def fold(ledger: AccountState, events: Sequence[GatewayEvent]) -> list[tuple[Fill, FillEffect]]:
+    """Parse and fold gateway events the way the engine does; return each fill with its effect."""
+    effects: list[tuple[Fill, FillEffect]] = []
+    for at, type_, data in events:
+        event = parse_event(type_, data, at)
+        if isinstance(event, OrderUpdated):
+            ledger.apply_order(event.order)
+        elif isinstance(event, FillReceived):
+            effects.append((event.fill, ledger.apply_fill(event.fill, count_as_trade=True)))
+        elif isinstance(event, PositionUpdated):
+            ledger.apply_position(event.position)
+    return effects
+
+
+def mark_at_last(ledger: AccountState, session: Session) -> None:
+    for contract_id in session.contracts:
+        ledger.market.apply(Quote(contract_id, session.last(contract_id), None, None, NOON))
+
+
+def snapshot(ledger: AccountState) -> dict[str, object]:
+    """Everything a rule or the store can read from the ledger."""
+    return {
+        "realized_gross": ledger.realized_gross,
+        "fees": ledger.fees,
+        "computed_realized": ledger.computed_realized,
+        "positions": dict(ledger.positions),
+        "orders": dict(ledger.orders),
+        "fills": dict(ledger.fills),
+        "trades": dict(ledger.trades),
+        "unrealized": ledger.unrealized_pnl,
+    }
+
+
+def cash_result(fills: Sequence[Fill], session: Session) -> Decimal:
+    """Money in and out if everything were closed at the last price: Σ −qty × price × value/size."""
+    total = ZERO
+    held: dict[str, int] = {}
+    for f in fills:
+        tick = CATALOG.tick(f.contract_id)
+        assert tick is not None
+        total -= f.signed_size * f.price * tick.tick_value / tick.tick_size
+        held[f.contract_id] = held.get(f.contract_id, 0) + f.signed_size
+    for contract_id, size in held.items():
+        tick = CATALOG.tick(contract_id)
+        assert tick is not None
+        total += size * session.last(contract_id) * tick.tick_value / tick.tick_size
+    return total
+
+
+def trade_indexes(events: Sequence[GatewayEvent]) -> list[int]:
+    return [i for i, (_, type_, _) in enumerate(events) if type_ == "GatewayUserTrade"]
+
+
+# -- the books balance -----------------------------------------------------------------------
+
+
+@PROPERTY
+@given(session=sessions)
+def test_realized_plus_unrealized_is_the_cash_result_of_closing_at_the_last_price(session: Session) -> None:
+    run = execute(session)
+    ledger = state()
+    effects = fold(ledger, run.events)
+    mark_at_last(ledger, session)
+    cash = cash_result(run.fills, session)  # prices on the tick grid: always whole cents
+    exits = sum(1 for f in run.fills if f.pnl is not None)
+
+    # The ledger's own price x tick arithmetic is exact: to the cent, no slack at all.
+    assert cents(ledger.computed_realized + ledger.unrealized_pnl) == cash
+    assert abs(ledger.computed_realized + ledger.unrealized_pnl - cash) < AVERAGE_SLACK
+    # The broker's numbers: each exit's profitAndLoss is rounded half-up to cents on its own
+    # (sim/book.py, as the gateway reports it), so they may drift by half a cent per exit.
+    assert abs(ledger.realized_gross + ledger.unrealized_pnl - cash) <= HALF_CENT * exits + AVERAGE_SLACK
+    # And the ledger books exactly what the broker reported and charged.
+    assert ledger.realized_gross == sum((f.pnl or ZERO for f in run.fills), ZERO)
+    assert ledger.fees == sum((f.fees for f in run.fills), ZERO)
+    assert ledger.realized_net == run.balance - BALANCE
+    assert len(effects) == len(run.fills) == len(session.steps)
+
+
+@PROPERTY
+@given(session=sessions)
+def test_the_ledgers_own_pnl_agrees_with_the_brokers_fill_by_fill(session: Session) -> None:
+    run = execute(session)
+    ledger = state()
+    effects = fold(ledger, run.events)
+
+    for fill, effect in effects:
+        # An exit is exactly a fill the broker gave a profitAndLoss to (SPEC §1).
+        assert (effect.closed > 0) == (fill.pnl is not None), fill
+        assert effect.is_entry == (fill.pnl is None or abs(fill.size) > effect.closed), fill
+        if fill.pnl is not None:
+            assert effect.computed_pnl is not None
+            # The engine's cross-check (engine._cross_check) must stay silent.
+            assert abs(effect.computed_pnl - fill.pnl) <= HALF_CENT + AVERAGE_SLACK, fill
+    exits = sum(1 for f, _ in effects if f.pnl is not None)
+    assert abs(ledger.computed_realized - ledger.realized_gross) <= (HALF_CENT + AVERAGE_SLACK) * exits
+
+
+@PROPERTY
+@given(session=sessions)
+def test_positions_equal_the_brokers(session: Session) -> None:
+    run = execute(session)
+    ledger = state()
+    effects = fold(ledger, run.events)
+
+    assert ledger.positions == {p.contract_id: p for p in run.positions}
+    assert ledger.orders == {}  # market orders fill at once: nothing stays working
+    # Every order that opened, added to or reversed a position counts as one trade (RULE-006).
+    assert set(ledger.trades) == {f.order_id for f, e in effects if e.is_entry}
+
+
+# -- delivery order and repeats --------------------------------------------------------------
+
+
+@PROPERTY
+@given(session=sessions, repeats=st.lists(st.tuples(st.integers(0), st.integers(0)), min_size=1, max_size=6))
+def test_a_fill_delivered_twice_changes_nothing(session: Session, repeats: list[tuple[int, int]]) -> None:
+    run = execute(session)
+    once = state()
+    fold(once, run.events)
+
+    events = list(run.events)
+    for which, later in repeats:
+        trades = trade_indexes(events)
+        original = trades[which % len(trades)]
+        at = original + 1 + later % (len(events) - original)  # anywhere after the first delivery
+        events.insert(at, events[original])
+    twice = state()
+    effects = fold(twice, events)
+
+    assert snapshot(twice) == snapshot(once)
+    assert sum(e.duplicate for _, e in effects) == len(repeats)
+
+
+@PROPERTY
+@given(session=sessions, pick=st.integers(0), also_twice=st.booleans())
+def test_a_late_voided_fill_is_subtracted(session: Session, pick: int, also_twice: bool) -> None:
+    run = execute(session)
+    ledger = state()
+    fold(ledger, run.events)
+    before = snapshot(ledger)
+    at, type_, data = run.events[trade_indexes(run.events)[pick % len(session.steps)]]
+    voided = (at + timedelta(minutes=5), type_, {**data, "voided": True})
+
+    fold(ledger, [voided, voided] if also_twice else [voided])
+
+    fill = ledger.fills[data["id"]]
+    assert fill.voided
+    assert ledger.realized_gross == before["realized_gross"] - (fill.pnl or ZERO)
+    assert ledger.fees == before["fees"] - fill.fees
+    assert ledger.positions == before["positions"]  # the broker's position update says the rest
+
+
+@PROPERTY
+@given(session=sessions, swaps=st.lists(st.booleans(), min_size=1, max_size=20))
+def test_the_position_update_before_its_fill_gives_the_same_end_state(
+    session: Session, swaps: list[bool]
+) -> None:
+    run = execute(session)
+    in_order = state()
+    fold(in_order, run.events)
+
+    events = list(run.events)
+    # Each market order comes back as the gateway sends it: order, trade, position.
+    assert [t for _, t, _ in events] == ["GatewayUserOrder", "GatewayUserTrade", "GatewayUserPosition"] * len(
+        session.steps
+    )
+    for n in range(len(session.steps)):
+        if swaps[n % len(swaps)]:
+            events[3 * n + 1], events[3 * n + 2] = events[3 * n + 2], events[3 * n + 1]
+    swapped = state()
+    fold(swapped, events)
+
+    mark_at_last(in_order, session)
+    mark_at_last(swapped, session)
+    assert snapshot(swapped) == snapshot(in_order)
+
+
+# -- found by these properties ---------------------------------------------------------------
+
+
+@PROPERTY
+@given(
+    session=sessions,
+    where=st.integers(0),
+    side=st.sampled_from(OrderSide),
+    size=st.integers(min_value=1, max_value=5),
+    ticks=TICKS,
+)
+def test_a_fill_voided_on_arrival_changes_nothing_but_the_fill_list(
+    session: Session, where: int, side: OrderSide, size: int, ticks: int
+) -> None:
+    """A busted trade the broker already reports voided (a resync's Trade/search lists them).
+
+    SPEC §4.4 excludes voided fills, and the broker's positions never held it; the ledger's
+    own fill-derived position must not hold it either, or the next fill is misread (an exit
+    booked as an entry counts as a RULE-006 trade, and the P&L cross-check is wrong).
+    """
+    run = execute(session)
+    plain = state()
+    plain_effects = fold(plain, run.events)
+
+    contract_id = session.contracts[0]
+    busted = Fill(
+        4_000_000, ACCOUNT, 4_000_000, contract_id, side, size, session.price(contract_id, ticks),
+        None, Decimal("0.37"), True, NOON,
+    )  # fmt: skip
+    events = list(run.events)
+    at = 3 * (where % (len(session.steps) + 1))  # between two orders' event triples
+    events.insert(at, (NOON, "GatewayUserTrade", fill_to_wire(busted)))
+    with_void = state()
+    void_effects = fold(with_void, events)
+
+    assert [e for f, e in void_effects if not f.voided] == [e for _, e in plain_effects]
+    assert {k: v for k, v in snapshot(with_void).items() if k != "fills"} == {
+        k: v for k, v in snapshot(plain).items() if k != "fills"
+    }
+
+
+def test_a_late_void_leaves_the_cross_check_total_in_step_with_the_brokers() -> None:
+    """SPEC §4.4: late-voided fills are subtracted; the ledger's own total must follow."""
+    ledger = state()
+    base = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
+    buy = Fill(1, ACCOUNT, 1, "CON.F.US.MNQ.H26", OrderSide.BUY, 1, Decimal("21000"), None, ZERO, False, base)
+    sell = replace(buy, id=2, order_id=2, side=OrderSide.SELL, price=Decimal("21010"), pnl=Decimal("20"))
+    for f in (buy, sell):
+        ledger.apply_fill(f, count_as_trade=True)
+    assert ledger.computed_realized == ledger.realized_gross == Decimal("20")
+
+    ledger.apply_fill(replace(sell, voided=True), count_as_trade=True)
+
+    assert ledger.realized_gross == ZERO
+    assert ledger.computed_realized == ledger.realized_gross
