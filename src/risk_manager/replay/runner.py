@@ -20,7 +20,7 @@ from risk_manager.config.risk import RiskConfig
 from risk_manager.domain import AccountInfo, ContractCatalog
 from risk_manager.enforcement import Executor
 from risk_manager.engine import Engine, Record, Source, restore, resync
-from risk_manager.replay.scenario import LoadedScenario
+from risk_manager.replay.scenario import LoadedScenario, ScenarioEvent
 from risk_manager.schedule import ManualClock
 from risk_manager.store import Store
 
@@ -66,16 +66,20 @@ class ScenarioRun:
 
     async def run(self) -> None:
         await self._boot()
-        for event in self.loaded.scenario.events:
+        for batch in _same_instant(self.loaded.scenario.events):
             if self.pace:
                 await asyncio.sleep(self.pace)  # watching a replay live: real seconds between events
-            await self.advance_to(event.at)
-            if event.type == "Restart":
+            await self.advance_to(batch[0].at)
+            if batch[0].type == "Restart":
                 await self.restart()
                 continue
-            self.broker.observe(event.type, event.data, event.contractId)
-            self._deliver(event.type, event.data, event.contractId)
-            await self.settle()
+            # The gateway's REST view at an instant already holds everything that happened then
+            # (a fill and its position update), even while the engine reacts to the first of them.
+            for event in batch:
+                self.broker.observe(event.type, event.data, event.contractId)
+            for event in batch:
+                self._deliver(event.type, event.data, event.contractId)
+                await self.settle()
         end = self.loaded.scenario.end
         if end is not None:
             await self.advance_to(end)
@@ -154,6 +158,18 @@ class ScenarioRun:
             await self.settle()
         if when > self.clock.now():
             self.clock.set(when)
+
+
+def _same_instant(events: list[ScenarioEvent]) -> list[list[ScenarioEvent]]:
+    """Consecutive events sharing one ``at``; a Restart is always a batch of its own."""
+    batches: list[list[ScenarioEvent]] = []
+    for event in events:
+        last = batches[-1] if batches else None
+        if last and last[0].at == event.at and "Restart" not in (event.type, last[0].type):
+            last.append(event)
+        else:
+            batches.append([event])
+    return batches
 
 
 async def replay(

@@ -11,17 +11,19 @@ with ``apply_order``, trades with ``apply_fill(count_as_trade=True)``, positions
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from factories import ACCOUNT, NOON, state
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risk_manager.broker.projectx import fill_to_wire, parse_event, quote_to_wire, symbol_id
+from risk_manager.broker.projectx import parse_event, quote_to_wire, symbol_id
 from risk_manager.broker.sim import SimBroker
 from risk_manager.domain import (
     ZERO,
@@ -37,6 +39,7 @@ from risk_manager.domain import (
     Quote,
     cents,
 )
+from risk_manager.engine.engine import Engine
 from risk_manager.ledger import AccountState, FillEffect
 
 CATALOG = ContractCatalog()
@@ -318,58 +321,98 @@ def test_the_position_update_before_its_fill_gives_the_same_end_state(
     assert snapshot(swapped) == snapshot(in_order)
 
 
-# -- found by these properties ---------------------------------------------------------------
+# -- found by these properties (xfail until src/ is fixed; strict, so a fix turns them red) ----
+
+CL = "CON.F.US.CLE.J26"
 
 
-@PROPERTY
-@given(
-    session=sessions,
-    where=st.integers(0),
-    side=st.sampled_from(OrderSide),
-    size=st.integers(min_value=1, max_value=5),
-    ticks=TICKS,
+@pytest.mark.xfail(
+    strict=True,
+    reason="state.apply_fill moves the fill-derived position by a fill that arrives voided",
 )
-def test_a_fill_voided_on_arrival_changes_nothing_but_the_fill_list(
-    session: Session, where: int, side: OrderSide, size: int, ticks: int
-) -> None:
-    """A busted trade the broker already reports voided (a resync's Trade/search lists them).
+def test_a_fill_voided_on_arrival_leaves_the_next_fill_an_entry() -> None:
+    """A busted trade the broker already reports voided (Trade/search lists them on resync).
 
-    SPEC §4.4 excludes voided fills, and the broker's positions never held it; the ledger's
-    own fill-derived position must not hold it either, or the next fill is misread (an exit
-    booked as an entry counts as a RULE-006 trade, and the P&L cross-check is wrong).
+    SPEC §4.4 excludes voided fills and the broker's position never held it, so the next
+    fill must be read as the broker reads it: here an entry (a RULE-006 trade), not an exit.
     """
-    run = execute(session)
-    plain = state()
-    plain_effects = fold(plain, run.events)
-
-    contract_id = session.contracts[0]
-    busted = Fill(
-        4_000_000, ACCOUNT, 4_000_000, contract_id, side, size, session.price(contract_id, ticks),
-        None, Decimal("0.37"), True, NOON,
-    )  # fmt: skip
-    events = list(run.events)
-    at = 3 * (where % (len(session.steps) + 1))  # between two orders' event triples
-    events.insert(at, (NOON, "GatewayUserTrade", fill_to_wire(busted)))
-    with_void = state()
-    void_effects = fold(with_void, events)
-
-    assert [e for f, e in void_effects if not f.voided] == [e for _, e in plain_effects]
-    assert {k: v for k, v in snapshot(with_void).items() if k != "fills"} == {
-        k: v for k, v in snapshot(plain).items() if k != "fills"
-    }
-
-
-def test_a_late_void_leaves_the_cross_check_total_in_step_with_the_brokers() -> None:
-    """SPEC §4.4: late-voided fills are subtracted; the ledger's own total must follow."""
     ledger = state()
-    base = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
-    buy = Fill(1, ACCOUNT, 1, "CON.F.US.MNQ.H26", OrderSide.BUY, 1, Decimal("21000"), None, ZERO, False, base)
-    sell = replace(buy, id=2, order_id=2, side=OrderSide.SELL, price=Decimal("21010"), pnl=Decimal("20"))
+    busted = Fill(7, ACCOUNT, 7, CL, OrderSide.SELL, 1, Decimal("70.00"), None, ZERO, True, NOON)
+    entry = replace(busted, id=8, order_id=8, side=OrderSide.BUY, voided=False)
+
+    ledger.apply_fill(busted, count_as_trade=True)
+    effect = ledger.apply_fill(entry, count_as_trade=True)
+
+    assert (effect.is_entry, effect.closed, effect.computed_pnl) == (True, 0, None)
+    assert ledger.trades == {8: NOON}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="state.apply_fill's late-void path subtracts the broker's P&L but not computed_realized",
+)
+def test_a_late_void_takes_the_fill_out_of_the_ledgers_own_total_too() -> None:
+    """SPEC §4.4: a late-voided fill is subtracted; the cross-check total must follow it."""
+    ledger = state()
+    buy = Fill(1, ACCOUNT, 1, CL, OrderSide.BUY, 1, Decimal("70.00"), None, ZERO, False, NOON)
+    sell = replace(buy, id=2, order_id=2, side=OrderSide.SELL, price=Decimal("70.10"), pnl=Decimal("100"))
     for f in (buy, sell):
         ledger.apply_fill(f, count_as_trade=True)
-    assert ledger.computed_realized == ledger.realized_gross == Decimal("20")
+    assert ledger.computed_realized == ledger.realized_gross == Decimal("100")
 
     ledger.apply_fill(replace(sell, voided=True), count_as_trade=True)
 
     assert ledger.realized_gross == ZERO
-    assert ledger.computed_realized == ledger.realized_gross
+    assert ledger.computed_realized == ZERO
+
+
+#: Shrunk by hypothesis from the fill-by-fill property with an exact cents comparison: long
+#: 24 CL at an average of 70.003541666..., selling 3 at 70.00 is exactly -10.625. The broker,
+#: whose average is kept to 8 places, reports -10.62; the ledger's 28-digit average gives
+#: -10.62500000000000000000001, which rounds to -10.63.
+HALF_CENT_TIE = Session(
+    (CL,),
+    tuple(
+        Step(0, side, size, ticks)
+        for side, size, ticks in [
+            (OrderSide.BUY, 3, 0),
+            (OrderSide.SELL, 1, 0),
+            (OrderSide.SELL, 4, 0),
+            (OrderSide.BUY, 3, 4),
+            (OrderSide.BUY, 3, 2),
+            (OrderSide.SELL, 3, 0),
+            (OrderSide.BUY, 2, 0),
+            (OrderSide.BUY, 2, 0),
+            (OrderSide.BUY, 3, 0),
+            (OrderSide.BUY, 4, 0),
+            (OrderSide.BUY, 4, 1),
+            (OrderSide.BUY, 2, 1),
+            (OrderSide.BUY, 4, 0),
+            (OrderSide.BUY, 2, 0),
+            (OrderSide.SELL, 3, 0),
+        ]
+    ),  # fmt: skip
+    (0, 0),
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine._cross_check compares cents(broker) with cents(computed): a half-cent tie warns",
+)
+def test_the_pnl_cross_check_stays_silent_when_the_numbers_agree_to_the_cent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SPEC §4.4: a mismatch is a warning. Two roundings of one exact -10.625 are no mismatch."""
+    run = execute(HALF_CENT_TIE)
+    ledger = state()
+    effects = fold(ledger, run.events)
+    fill, effect = effects[-1]
+    assert (fill.pnl, effect.computed_pnl) == (Decimal("-10.62"), Decimal("-10.62500000000000000000001"))
+
+    with caplog.at_level(logging.WARNING, logger="risk_manager.engine"):
+        for fill, effect in effects:
+            # _cross_check reads only its arguments: an unbound call needs no Engine.
+            Engine._cross_check(cast(Engine, None), ledger, fill, effect.computed_pnl)
+
+    assert [r.getMessage() for r in caplog.records] == []
