@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
+from risk_manager.schedule.calendar import HolidayOverrides
+
 from risk_manager.config.fields import (
     ClockTime,
     ConfigModel,
@@ -78,6 +80,11 @@ class HolidaysConfig(ConfigModel):
     def early_close_times(self) -> dict[dt.date, dt.time]:
         """Early close times (wall clock in ``zone``) by trading date."""
         return {close.date: close.close_time for close in self.early_closes}
+
+    def overrides(self) -> HolidayOverrides:
+        """This file as the exchange calendars' overrides (a date listed here wins)."""
+        early = {close.date: (close.close_time, close.name or "Early close") for close in self.early_closes}
+        return HolidayOverrides(zone_of(self.timezone), self.holiday_dates(), early)
 
 
 __all__ = ["EarlyClose", "Holiday", "HolidaysConfig"]

@@ -65,6 +65,19 @@ class Lock:
 
 
 @dataclass(frozen=True, slots=True)
+class TimerChange:
+    """Start (``expires_at`` set) or cancel (None) a persisted countdown, e.g. RULE-008's grace.
+
+    Names follow SPEC §5 (``grace:<acct>:<contract>``); a timer survives restarts.
+    """
+
+    name: str
+    expires_at: datetime | None
+    kind: str = "grace"
+    payload: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What one rule decided on one event for one account.
 
@@ -78,6 +91,9 @@ class Decision:
     actions: tuple[Action, ...]
     lock: Lock | None = None
     state: dict[str, str] = field(default_factory=dict)
+    #: clear this rule's active locks, saying why ("broker": canTrade is back, RULE-010)
+    release: str | None = None
+    timers: tuple[TimerChange, ...] = ()
 
     @property
     def is_flatten(self) -> bool:
@@ -110,6 +126,7 @@ __all__ = [
     "Decision",
     "Lock",
     "LockKind",
+    "TimerChange",
     "cancel_order",
     "close",
     "flatten",

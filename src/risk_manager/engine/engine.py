@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from risk_manager.config.risk import GeneralConfig, RiskConfig
@@ -29,6 +29,7 @@ from risk_manager.domain import (
     PositionUpdated,
     QuoteReceived,
     Tick,
+    TimerChange,
     cents,
     flatten,
 )
@@ -40,7 +41,7 @@ from risk_manager.engine.persist import GuardedStore
 from risk_manager.engine.records import Record, RecordSink, action_extras
 from risk_manager.ledger import AccountState, Market
 from risk_manager.rules import ActiveRule, active_rules, dispatch_table
-from risk_manager.schedule import Clock, DailyReset, Lockout, LockoutBook, Timer, TimerBook
+from risk_manager.schedule import Clock, DailyReset, ExchangeCalendar, Lockout, LockoutBook, Timer, TimerBook
 from risk_manager.store import (
     DailyPnlRow,
     EnforcementRow,
@@ -50,7 +51,7 @@ from risk_manager.store import (
     StoreError,
     backup_database,
 )
-from risk_manager.store.rows import EnforcementResult
+from risk_manager.store.rows import EnforcementResult, TimerRow
 
 log = logging.getLogger("risk_manager.engine")
 
@@ -82,6 +83,7 @@ class Engine:
         executor_factory: Callable[[Engine], Executor],
         catalog: ContractCatalog | None = None,
         base_config: RiskConfig | None = None,
+        calendar: ExchangeCalendar | None = None,
         on_record: RecordSink | None = None,
     ) -> None:
         self.general = general
@@ -89,6 +91,7 @@ class Engine:
         self.store = GuardedStore(store)
         self.catalog = catalog or ContractCatalog(general.symbol_aliases, general.tick_specs())
         self.market = Market(general.mark_price)
+        self.calendar = calendar or ExchangeCalendar()
         self.reset = DailyReset(general.daily_reset.time, general.daily_reset.zone)
         self.locks = LockoutBook()
         self.timers = TimerBook()
@@ -99,6 +102,9 @@ class Engine:
         self._holders: dict[str, set[int]] = defaultdict(set)
         #: accounts holding an account-wide lock: the only ones the reconciler looks at
         self._locked: set[int] = set()
+        #: per account, the rules that ask to be woken at a time of their own (session edges)
+        self._wakers: dict[int, tuple[ActiveRule, ...]] = {}
+        self._wakeups: dict[int, datetime] = {}
         #: per account, the P&L move its quote rules can absorb (see ``_quote``); gone = evaluate
         self._room: dict[int, float | None] = {}
         #: accounts whose daily P&L row changed since the last flush (written coalesced)
@@ -126,9 +132,13 @@ class Engine:
             return None
         now = self.clock.now()
         state = AccountState(account_id, self.catalog, self.market, self.general.pnl_includes_fees)
+        state.calendar = self.calendar
         state.start_day(self.reset.trading_date(now), self.reset.next_reset(now))
         self.states[account_id] = state
-        self._rules[account_id] = dispatch_table(active_rules(config.rules))
+        rules = active_rules(config.rules)
+        self._rules[account_id] = dispatch_table(rules)
+        self._wakers[account_id] = tuple(rule for rule in rules if rule.spec.wakeup is not None)
+        self._wake(state, now)
         return state
 
     def state_of(self, account_id: int) -> AccountState | None:
@@ -173,6 +183,7 @@ class Engine:
         tick = self.catalog.tick(contract_id)
         for account_id in tuple(self._holders.get(contract_id, ())):
             state = self.states[account_id]
+            state.note_mark(contract_id, new)
             room = self._room.get(account_id)
             if room is not None and move is not None and tick is not None:
                 position = state.positions.get(contract_id)
@@ -331,6 +342,11 @@ class Engine:
             journal_decision(self.store.store, decision, now)
         for decision in plan.locks:
             self._lock(state, decision, now)
+        for decision in decisions:
+            if decision.release is not None:
+                self._release(decision, now)
+            for change in decision.timers:
+                self._set_timer(state, change)
         for decision, action in plan.superseded:
             self._log(
                 now,
@@ -387,6 +403,27 @@ class Engine:
         self._log(now, account, rule, action.upper(), None, None, decision.reason, "OK")
         self._record(Record(now, account, action, rule, decision.reason, extras))
 
+    def _release(self, decision: Decision, now: datetime) -> None:
+        """A rule's own condition cleared its lock (RULE-010: canTrade is true again)."""
+        by = decision.release
+        assert by in ("broker", "session", "expiry", "reset", "admin")
+        cleared = self.locks.clear_lockout(decision.account_id, now, rule_id=decision.rule, by=by)
+        self.record_unlocks(cleared)
+
+    def _set_timer(self, state: AccountState, change: TimerChange) -> None:
+        """Start or cancel a rule's persisted countdown (SPEC §5 timers)."""
+        name = change.name
+        if change.expires_at is None:
+            if self.timers.cancel(name) is not None:
+                self.store.write(lambda store: store.delete_timer(name))
+            state.timers.pop(name, None)
+            return
+        timer = Timer(name, state.account_id, change.kind, change.expires_at, dict(change.payload))
+        self.timers.start(timer, replace=True)
+        state.timers[name] = change.expires_at
+        row = TimerRow(timer.name, timer.account_id, timer.kind, timer.expires_at, dict(timer.payload))
+        self.store.write(lambda store: store.upsert_timer(row))
+
     def hold(self, state: AccountState, rule: str, scope: str) -> None:
         state.held_locks.add((rule, scope))
         if state.is_locked():
@@ -400,6 +437,8 @@ class Engine:
     def record_unlocks(self, cleared: Iterable[Lockout]) -> None:
         """Bookkeeping for locks the book just cleared (expiry, reset, broker, admin)."""
         for lock in cleared:
+            if lock.kind == "session" and lock.cleared_by == "expiry":
+                lock = replace(lock, cleared_by="session")  # a session lock ends when the window opens
             self._persist_clear(lock)
             state = self.states.get(lock.account_id)
             if state is not None:
@@ -419,10 +458,14 @@ class Engine:
         while now >= self.next_reset:
             self.run_reset(self.next_reset)
         self.record_unlocks(self.locks.check_expired_lockouts(now))
-        for timer in self.timers.due(now):
-            self._timer_fired(timer, now)
+        due = [timer for timer in self.timers.all() if timer.expires_at <= now]
         for state in list(self.states.values()):
             self._evaluate(state, Tick(now), now, None)
+            if self._wakeups.get(state.account_id, now) <= now:
+                self._wake(state, now)
+        for timer in due:  # the rule that set it acted on this tick; one nobody handled must not linger
+            if self.timers.get(timer.name) is not None and timer.expires_at <= now:
+                self._timer_fired(timer, now)
         if now >= self._next_reconcile:
             self._next_reconcile = now + RECONCILE_EVERY
             self._reconcile(now)
@@ -432,14 +475,32 @@ class Engine:
         self.flush(now)
 
     def _timer_fired(self, timer: Timer, now: datetime) -> None:
-        """A persisted countdown ran out; the rule that set it re-evaluates on this tick."""
+        """A countdown ran out and no rule took it (its rule was disabled): drop it."""
         name = timer.name
+        self.timers.cancel(name)
+        state = self.states.get(timer.account_id or 0)
+        if state is not None:
+            state.timers.pop(name, None)
         self.store.write(lambda store: store.delete_timer(name))
-        log.info("timer %s fired at %s", name, now.isoformat())
+        log.info("timer %s expired at %s with no rule to act on it", name, now.isoformat())
+
+    def _wake(self, state: AccountState, now: datetime) -> None:
+        """When this account's time-driven rules next need a Tick (a session opening or closing)."""
+        times = [
+            t
+            for rule in self._wakers.get(state.account_id, ())
+            if rule.spec.wakeup is not None and (t := rule.spec.wakeup(rule.config, state, now)) is not None
+        ]
+        if times:
+            self._wakeups[state.account_id] = min(times)
+        else:
+            self._wakeups.pop(state.account_id, None)
 
     def next_deadline(self) -> datetime:
         """The next instant at which time alone changes something (replay jumps straight there)."""
         candidates = [self.next_reset, self.locks.next_expiry(), self.timers.next_deadline()]
+        if self._wakeups:
+            candidates.append(min(self._wakeups.values()))
         if any(self._exposed_under_lock(self.states[a]) for a in self._locked if a in self.states):
             candidates.append(self._next_reconcile)
         return min(c for c in candidates if c is not None)

@@ -41,6 +41,10 @@ def restore(engine: Engine) -> None:
             engine.hold(state, lock.rule_id, lock.scope)
     engine.record_unlocks(expired)
     engine.timers.restore(_timer(row) for row in store.timers())
+    for timer in engine.timers.all():
+        state = engine.account(timer.account_id) if timer.account_id is not None else None
+        if state is not None:
+            state.timers[timer.name] = timer.expires_at
     _run_missed_reset(engine, now)
     _rebuild(engine, now)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,6 +24,9 @@ from risk_manager.domain import (
     Position,
 )
 from risk_manager.ledger.market import Market
+
+if TYPE_CHECKING:
+    from risk_manager.schedule.calendar import ExchangeCalendar
 
 
 @dataclass(slots=True)
@@ -60,6 +64,12 @@ class AccountState:
     daemon_orders: set[int] = field(default_factory=set)
     #: contracts with a daemon close in flight: the next reducing fill there is the daemon's (SPEC §1).
     pending_closes: dict[str, datetime] = field(default_factory=dict)
+    #: this account's running timers (name -> expiry, UTC), kept current by the engine.
+    timers: dict[str, datetime] = field(default_factory=dict)
+    #: most favourable mark per held contract since its position opened (RULE-012).
+    best_marks: dict[str, Decimal] = field(default_factory=dict)
+    #: exchange calendars (holidays, early closes) for session rules; set by the engine.
+    calendar: ExchangeCalendar | None = None
     #: (rule id, scope) of every active lock, kept current by the engine.
     held_locks: set[tuple[str, str]] = field(default_factory=set)
     #: fill-derived (size, avg) per contract: the ledger's own view, used for the cross-check.
@@ -175,6 +185,11 @@ class AccountState:
             self.positions.pop(position.contract_id, None)
         else:
             self.positions[position.contract_id] = position
+        if position.size * previous <= 0:  # opened, closed or reversed: a new "since open"
+            self.best_marks.pop(position.contract_id, None)
+            mark = self.market.marks.get(position.contract_id)
+            if position.size and mark is not None:
+                self.best_marks[position.contract_id] = mark
         self._unrealized.pop(position.contract_id, None)
         self._u_version = -1
         return previous
@@ -225,6 +240,13 @@ class AccountState:
             new_avg = avg
         self._shadow[fill.contract_id] = (new_size, new_avg)
         return FillEffect(is_entry=is_entry, closed=closed, computed_pnl=computed)
+
+    def note_mark(self, contract_id: str, mark: Decimal) -> None:
+        """Keep the most favourable mark since the position opened (high if long, low if short)."""
+        size = self.position_size(contract_id)
+        best = self.best_marks.get(contract_id)
+        if size and (best is None or (mark > best if size > 0 else mark < best)):
+            self.best_marks[contract_id] = mark
 
     def seed_shadow(self) -> None:
         """Align the fill-derived positions with the broker's (startup, resync)."""

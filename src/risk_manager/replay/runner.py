@@ -10,18 +10,18 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from risk_manager.broker.projectx.wire import WireError, parse_event
 from risk_manager.broker.sim import SimBroker
 from risk_manager.config.risk import RiskConfig
-from risk_manager.domain import AccountInfo, ContractCatalog
+from risk_manager.domain import AccountInfo, AccountUpdated, ContractCatalog
 from risk_manager.enforcement import Executor
 from risk_manager.engine import Engine, Record, Source, restore, resync
 from risk_manager.replay.scenario import LoadedScenario, ScenarioEvent
-from risk_manager.schedule import ManualClock
+from risk_manager.schedule import ExchangeCalendar, ManualClock
 from risk_manager.store import Store
 
 DB_NAME = "risk_manager.db"
@@ -56,6 +56,12 @@ class ScenarioRun:
         snap = loaded.snapshot
         self.broker.load_snapshot(snap.positions, snap.orders, snap.trades)
         self.config = RiskConfig(general=loaded.general, rules=loaded.rules)
+        self.calendar = ExchangeCalendar(loaded.holidays.overrides() if loaded.holidays else None)
+        guard = loaded.rules.auth_loss_guard
+        self.poll_every = (
+            timedelta(seconds=guard.poll_interval_seconds) if guard is not None and guard.enabled else None
+        )
+        self.next_poll: datetime | None = None
         self.store: Store | None = None
         self.engine: Engine | None = None
 
@@ -78,8 +84,9 @@ class ScenarioRun:
             for event in batch:
                 self.broker.observe(event.type, event.data, event.contractId)
             for event in batch:
-                self._deliver(event.type, event.data, event.contractId)
-                await self.settle()
+                if not event.missed:
+                    self._deliver(event.type, event.data, event.contractId)
+                    await self.settle()
         end = self.loaded.scenario.end
         if end is not None:
             await self.advance_to(end)
@@ -94,9 +101,11 @@ class ScenarioRun:
             store=self.store,
             clock=self.clock,
             catalog=self.catalog,
+            calendar=self.calendar,
             on_record=self.on_record,
             executor_factory=self._executor,
         )
+        self.next_poll = self._poll_after(self.clock.now())
         restore(self.engine)
         await resync(self.engine, self.broker)
         await self.settle()
@@ -149,15 +158,36 @@ class ScenarioRun:
             self._deliver(kind, data, contract_id)
 
     async def advance_to(self, when: datetime) -> None:
-        """Move the clock to ``when``, stopping at every deadline on the way."""
+        """Move the clock to ``when``, stopping at every deadline (and account poll) on the way."""
         assert self.engine is not None
-        while (deadline := self.engine.next_deadline()) <= when:
+        while (deadline := self._next_stop()) <= when:
             if deadline > self.clock.now():
                 self.clock.set(deadline)
-            self.engine.tick(self.clock.now())
+            if self.next_poll is not None and self.next_poll <= self.clock.now():
+                await self._poll()
+            else:
+                self.engine.tick(self.clock.now())
             await self.settle()
         if when > self.clock.now():
             self.clock.set(when)
+
+    def _next_stop(self) -> datetime:
+        assert self.engine is not None
+        deadline = self.engine.next_deadline()
+        return deadline if self.next_poll is None else min(deadline, self.next_poll)
+
+    def _poll_after(self, now: datetime) -> datetime | None:
+        return None if self.poll_every is None else now + self.poll_every
+
+    async def _poll(self) -> None:
+        """RULE-010's account poll, as the daemon runs it: Account/search, changes delivered."""
+        assert self.engine is not None
+        now = self.clock.now()
+        self.next_poll = self._poll_after(now)
+        for info in await self.broker.search_accounts():
+            state = self.engine.state_of(info.id)
+            if state is not None and (state.can_trade, state.balance) != (info.can_trade, info.balance):
+                self.engine.handle(AccountUpdated(now, info), Source("Account/search", None))
 
 
 def _same_instant(events: list[ScenarioEvent]) -> list[list[ScenarioEvent]]:

@@ -60,6 +60,9 @@ class ScenarioEvent(_Model):
     type: EventType
     data: Any = None
     contractId: str | None = None
+    #: the gateway's state changed but the hub event never arrived (a connection gap):
+    #: only a poll or a resync can see it
+    missed: bool = False
 
     @field_validator("at")
     @classmethod

@@ -27,6 +27,8 @@ Evaluator = Callable[[Any, AccountState, Event, datetime], list[Decision]]
 Triggers = Callable[[Any], frozenset[type]]
 #: how much the account's P&L may move before the rule could fire on a quote; None = it cannot
 Headroom = Callable[[Any, AccountState], Decimal | None]
+#: the next instant the rule needs a Tick on its own (a session edge); None = never
+Wakeup = Callable[[Any, AccountState, datetime], datetime | None]
 
 #: SPEC §4.1: 010, 009, 011, 003, 013, 007, 006, 001, 002, 004, 005, 008, 012.
 EVALUATION_ORDER = (
@@ -57,11 +59,18 @@ class RuleSpec:
     triggers: Triggers
     #: optional; a rule that reacts to quotes without one is shown every quote
     headroom: Headroom | None = None
+    #: optional; for rules driven by the clock at times of their own (replay jumps there)
+    wakeup: Wakeup | None = None
 
 
 REGISTRY: dict[str, RuleSpec] = {
     module.RULE_ID: RuleSpec(
-        module.RULE_ID, key, module.evaluate, module.triggers, getattr(module, "headroom", None)
+        module.RULE_ID,
+        key,
+        module.evaluate,
+        module.triggers,
+        getattr(module, "headroom", None),
+        getattr(module, "wakeup", None),
     )
     for key, module in (
         ("max_contracts", max_contracts),

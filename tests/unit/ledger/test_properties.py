@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from factories import ACCOUNT, NOON, state
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from factories import ACCOUNT, NOON, state
 from risk_manager.broker.projectx import parse_event, quote_to_wire, symbol_id
 from risk_manager.broker.sim import SimBroker
 from risk_manager.domain import (
@@ -37,7 +37,6 @@ from risk_manager.domain import (
     Position,
     PositionUpdated,
     Quote,
-    cents,
 )
 from risk_manager.engine.engine import Engine
 from risk_manager.ledger import AccountState, FillEffect
@@ -54,8 +53,8 @@ CONTRACTS: dict[str, Decimal] = {
 FEES = {"MNQ": Decimal("0.37"), "ES": Decimal("1.40"), "CL": Decimal("2.10"), "M2K": Decimal("0.37")}
 BALANCE = Decimal("50000.00")
 HALF_CENT = Decimal("0.005")
-#: The broker keeps averages to 8 places (sim/book.py); unrealized P&L inherits that error.
-AVERAGE_SLACK = Decimal("0.0001")
+#: The broker keeps averages to 8 places (sim/book.py): each new average is off by at most this.
+AVERAGE_ROUNDING = Decimal("0.000000005")
 
 GatewayEvent = tuple[datetime, str, dict[str, Any]]
 
@@ -192,6 +191,20 @@ def cash_result(fills: Sequence[Fill], session: Session) -> Decimal:
     return total
 
 
+def average_slack(run: BrokerRun) -> Decimal:
+    """The most the broker's 8-place averages can move money: each one, on its whole position.
+
+    Far below a cent for these sessions (at most ~0.005 for 100 CL bought 5 at a time).
+    """
+    slack = ZERO
+    for _, type_, data in run.events:
+        if type_ == "GatewayUserPosition":
+            tick = CATALOG.tick(data["contractId"])
+            assert tick is not None
+            slack += AVERAGE_ROUNDING * data["size"] * tick.tick_value / tick.tick_size
+    return slack
+
+
 def trade_indexes(events: Sequence[GatewayEvent]) -> list[int]:
     return [i for i, (_, type_, _) in enumerate(events) if type_ == "GatewayUserTrade"]
 
@@ -208,13 +221,15 @@ def test_realized_plus_unrealized_is_the_cash_result_of_closing_at_the_last_pric
     mark_at_last(ledger, session)
     cash = cash_result(run.fills, session)  # prices on the tick grid: always whole cents
     exits = sum(1 for f in run.fills if f.pnl is not None)
+    slack = average_slack(run)
 
-    # The ledger's own price x tick arithmetic is exact: to the cent, no slack at all.
-    assert cents(ledger.computed_realized + ledger.unrealized_pnl) == cash
-    assert abs(ledger.computed_realized + ledger.unrealized_pnl - cash) < AVERAGE_SLACK
+    # The ledger's own price x tick arithmetic is exact; unrealized P&L uses the broker's
+    # average (8 places), whose rounding is all that may separate the two, far below a cent.
+    assert abs(ledger.computed_realized + ledger.unrealized_pnl - cash) <= slack
     # The broker's numbers: each exit's profitAndLoss is rounded half-up to cents on its own
-    # (sim/book.py, as the gateway reports it), so they may drift by half a cent per exit.
-    assert abs(ledger.realized_gross + ledger.unrealized_pnl - cash) <= HALF_CENT * exits + AVERAGE_SLACK
+    # (sim/book.py, as the gateway reports it), so the sum may drift by half a cent per exit
+    # (hypothesis finds a CL day booked 13.34 where the exact result is 13.333...).
+    assert abs(ledger.realized_gross + ledger.unrealized_pnl - cash) <= HALF_CENT * exits + slack
     # And the ledger books exactly what the broker reported and charged.
     assert ledger.realized_gross == sum((f.pnl or ZERO for f in run.fills), ZERO)
     assert ledger.fees == sum((f.fees for f in run.fills), ZERO)
@@ -228,6 +243,7 @@ def test_the_ledgers_own_pnl_agrees_with_the_brokers_fill_by_fill(session: Sessi
     run = execute(session)
     ledger = state()
     effects = fold(ledger, run.events)
+    tolerance = HALF_CENT + average_slack(run)  # the broker rounds each exit to cents
 
     for fill, effect in effects:
         # An exit is exactly a fill the broker gave a profitAndLoss to (SPEC §1).
@@ -236,9 +252,9 @@ def test_the_ledgers_own_pnl_agrees_with_the_brokers_fill_by_fill(session: Sessi
         if fill.pnl is not None:
             assert effect.computed_pnl is not None
             # The engine's cross-check (engine._cross_check) must stay silent.
-            assert abs(effect.computed_pnl - fill.pnl) <= HALF_CENT + AVERAGE_SLACK, fill
+            assert abs(effect.computed_pnl - fill.pnl) <= tolerance, fill
     exits = sum(1 for f, _ in effects if f.pnl is not None)
-    assert abs(ledger.computed_realized - ledger.realized_gross) <= (HALF_CENT + AVERAGE_SLACK) * exits
+    assert abs(ledger.computed_realized - ledger.realized_gross) <= tolerance * exits
 
 
 @PROPERTY
@@ -370,30 +386,15 @@ def test_a_late_void_takes_the_fill_out_of_the_ledgers_own_total_too() -> None:
 #: 24 CL at an average of 70.003541666..., selling 3 at 70.00 is exactly -10.625. The broker,
 #: whose average is kept to 8 places, reports -10.62; the ledger's 28-digit average gives
 #: -10.62500000000000000000001, which rounds to -10.63.
+B, S = OrderSide.BUY, OrderSide.SELL
 HALF_CENT_TIE = Session(
     (CL,),
-    tuple(
-        Step(0, side, size, ticks)
-        for side, size, ticks in [
-            (OrderSide.BUY, 3, 0),
-            (OrderSide.SELL, 1, 0),
-            (OrderSide.SELL, 4, 0),
-            (OrderSide.BUY, 3, 4),
-            (OrderSide.BUY, 3, 2),
-            (OrderSide.SELL, 3, 0),
-            (OrderSide.BUY, 2, 0),
-            (OrderSide.BUY, 2, 0),
-            (OrderSide.BUY, 3, 0),
-            (OrderSide.BUY, 4, 0),
-            (OrderSide.BUY, 4, 1),
-            (OrderSide.BUY, 2, 1),
-            (OrderSide.BUY, 4, 0),
-            (OrderSide.BUY, 2, 0),
-            (OrderSide.SELL, 3, 0),
-        ]
-    ),  # fmt: skip
+    tuple(Step(0, side, size, ticks) for side, size, ticks in (
+        (B, 3, 0), (S, 1, 0), (S, 4, 0), (B, 3, 4), (B, 3, 2), (S, 3, 0), (B, 2, 0), (B, 2, 0),
+        (B, 3, 0), (B, 4, 0), (B, 4, 1), (B, 2, 1), (B, 4, 0), (B, 2, 0), (S, 3, 0),
+    )),
     (0, 0),
-)
+)  # fmt: skip
 
 
 @pytest.mark.xfail(

@@ -17,7 +17,12 @@ def config(
     target: str = "1000", include_unrealized: bool = True, message: str | None = MESSAGE
 ) -> DailyRealizedProfitConfig:
     return DailyRealizedProfitConfig.model_validate(
-        {"enabled": True, "target": float(target), "include_unrealized": include_unrealized, "message": message}
+        {
+            "enabled": True,
+            "target": float(target),
+            "include_unrealized": include_unrealized,
+            "message": message,
+        }
     )
 
 
@@ -40,14 +45,26 @@ def config(
         pytest.param("950", "0", (MNQ, 2, "21000"), "21075", False, A_FILL, None, id="RULE-013.3"),
         pytest.param("999.99", "0", None, None, True, A_FILL, None, id="one-cent-short"),
         pytest.param(
-            "999.995", "0", None, None, True, A_FILL, f"daily P&L 1000.00 >= 1000.00: {MESSAGE}",
+            "999.995",
+            "0",
+            None,
+            None,
+            True,
+            A_FILL,
+            f"daily P&L 1000.00 >= 1000.00: {MESSAGE}",
             id="half-up-cents",
-        ),  # fmt: skip
+        ),
         pytest.param("1010", "12", None, None, True, A_FILL, None, id="fees-count-net-998"),
         pytest.param(
-            "1100", "0", (MNQ, 2, "21000"), "20900", True, quote_event(MNQ, "20900"), None,
+            "1100",
+            "0",
+            (MNQ, 2, "21000"),
+            "20900",
+            True,
+            quote_event(MNQ, "20900"),
+            None,
             id="floating-loss-pulls-below-target",
-        ),  # fmt: skip
+        ),
         pytest.param(
             "800",
             "0",
@@ -59,9 +76,15 @@ def config(
             id="short-position-unrealized",
         ),
         pytest.param(
-            "800", "0", (MNQ, 2, "21000"), None, True, position_event(MNQ, 2), None,
+            "800",
+            "0",
+            (MNQ, 2, "21000"),
+            None,
+            True,
+            position_event(MNQ, 2),
+            None,
             id="quote-gap-unrealized-unknown",
-        ),  # fmt: skip
+        ),
         pytest.param("-600", "0", None, None, True, A_FILL, None, id="a-loss-never-reaches-it"),
     ],
 )
@@ -89,7 +112,9 @@ def test_breach_flattens_and_locks_until_the_reset_with_the_message() -> None:
 
 def test_without_a_message_the_reason_is_the_numbers() -> None:
     st = state(realized_gross="1100")
-    [decision] = daily_realized_profit.evaluate(config(message=None, include_unrealized=False), st, A_FILL, NOON)
+    [decision] = daily_realized_profit.evaluate(
+        config(message=None, include_unrealized=False), st, A_FILL, NOON
+    )
     assert decision.reason == "daily P&L 1100.00 >= 1000.00"
     assert decision.state == {"realized": "1100.00", "target": "1000.00"}
 
@@ -127,4 +152,9 @@ def test_startup_evaluation_fires() -> None:
 
 def test_quotes_and_positions_trigger_only_with_unrealized() -> None:
     assert daily_realized_profit.triggers(config(include_unrealized=False)) == {FillReceived, Evaluate}
-    assert daily_realized_profit.triggers(config()) == {FillReceived, Evaluate, QuoteReceived, PositionUpdated}
+    assert daily_realized_profit.triggers(config()) == {
+        FillReceived,
+        Evaluate,
+        QuoteReceived,
+        PositionUpdated,
+    }

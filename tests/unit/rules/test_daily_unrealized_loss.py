@@ -45,9 +45,13 @@ def cuts(decisions: list[Decision]) -> list[tuple[str, str | None, int | None]]:
             id="RULE-004.3-short-buy-1",
         ),
         pytest.param(
-            [(MNQ, 2, "21000.00")], {MNQ: "20925.25"}, quote_event(MNQ, "20925.25"), [], [],
+            [(MNQ, 2, "21000.00")],
+            {MNQ: "20925.25"},
+            quote_event(MNQ, "20925.25"),
+            [],
+            [],
             id="one-tick-inside",
-        ),  # fmt: skip
+        ),
         pytest.param(
             [(MNQ, 2, "21000.00")],
             {MNQ: "20924.75"},
@@ -65,9 +69,13 @@ def cuts(decisions: list[Decision]) -> list[tuple[str, str | None, int | None]]:
             id="half-up-cents-breach",
         ),
         pytest.param(
-            [(MNQ, 2, "21000.00")], {MNQ: "20925.00375"}, quote_event(MNQ, "20925.00375"), [], [],
+            [(MNQ, 2, "21000.00")],
+            {MNQ: "20925.00375"},
+            quote_event(MNQ, "20925.00375"),
+            [],
+            [],
             id="half-up-cents-inside",  # -299.985 -> -299.99
-        ),  # fmt: skip
+        ),
         pytest.param(
             [(MNQ, -2, "21000.00")],
             {MNQ: "21075.00"},
@@ -77,9 +85,13 @@ def cuts(decisions: list[Decision]) -> list[tuple[str, str | None, int | None]]:
             id="short-losing-on-a-rise",
         ),
         pytest.param(
-            [(MNQ, 2, "21000.00")], {MNQ: "21075.00"}, quote_event(MNQ, "21075.00"), [], [],
+            [(MNQ, 2, "21000.00")],
+            {MNQ: "21075.00"},
+            quote_event(MNQ, "21075.00"),
+            [],
+            [],
             id="long-winning-never-cut",
-        ),  # fmt: skip
+        ),
         pytest.param(
             [(MNQ, -2, "20950.00")],
             {MNQ: "20925.00"},
@@ -98,17 +110,29 @@ def cuts(decisions: list[Decision]) -> list[tuple[str, str | None, int | None]]:
         ),
         pytest.param([(MNQ, 2, "21000.00")], {}, position_event(MNQ, 2), [], [], id="quote-gap-no-mark"),
         pytest.param(
-            [(UNKNOWN, 2, "100.00")], {UNKNOWN: "1.00"}, quote_event(UNKNOWN, "1.00"), [], [],
+            [(UNKNOWN, 2, "100.00")],
+            {UNKNOWN: "1.00"},
+            quote_event(UNKNOWN, "1.00"),
+            [],
+            [],
             id="no-tick-spec-skipped",
-        ),  # fmt: skip
+        ),
         pytest.param(
-            [(MNQ, 2, "21000.00")], {MNQ: "20900.00", ES: "5000.00"}, quote_event(ES, "5000.00"), [], [],
+            [(MNQ, 2, "21000.00")],
+            {MNQ: "20900.00", ES: "5000.00"},
+            quote_event(ES, "5000.00"),
+            [],
+            [],
             id="quote-of-a-contract-not-held",
-        ),  # fmt: skip
+        ),
         pytest.param(
-            [(MNQ, 2, "21000.00")], {MNQ: "20900.00"}, position_event(MNQ, 0), [], [],
+            [(MNQ, 2, "21000.00")],
+            {MNQ: "20900.00"},
+            position_event(MNQ, 0),
+            [],
+            [],
             id="position-event-of-a-flat-contract",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_daily_unrealized_loss(held, marks, event, expected, reasons) -> None:

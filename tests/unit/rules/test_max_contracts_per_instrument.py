@@ -97,15 +97,17 @@ def cuts(decisions: list[Decision]) -> list[tuple[str, str | None, int | None]]:
             id="listed-zero-never-hold",
         ),
         pytest.param(
-            [(MNQ, 5)], (MNQ, 5), {"limits": {"mnq": 4}}, [("reduce", MNQ, 1)], ["MNQ contracts 5 > 4"],
+            [(MNQ, 5)],
+            (MNQ, 5),
+            {"limits": {"mnq": 4}},
+            [("reduce", MNQ, 1)],
+            ["MNQ contracts 5 > 4"],
             id="config-symbol-case-insensitive",
-        ),  # fmt: skip
+        ),
         pytest.param(
             [(ES, 2)], (ES, 2), {}, [("reduce", ES, 1)], ["ES contracts 2 > 1"], id="alias-EP-is-ES"
         ),
-        pytest.param(
-            [(CL, 1)], (CL, 1), {"limits": {"CL": 1}}, [], [], id="alias-CLE-is-CL-at-limit"
-        ),
+        pytest.param([(CL, 1)], (CL, 1), {"limits": {"CL": 1}}, [], [], id="alias-CLE-is-CL-at-limit"),
         pytest.param(
             [(MNQ, 2), (MNQ_M26, 3)],
             (MNQ_M26, 3),

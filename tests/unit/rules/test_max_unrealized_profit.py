@@ -59,13 +59,21 @@ def cuts(decisions: list[Decision]) -> list[tuple[str, str | None, int | None]]:
             id="half-up-cents-reach",
         ),
         pytest.param(
-            [(ES, 1, "6000.00")], {ES: "6009.9997"}, quote_event(ES, "6009.9997"), [], [],
+            [(ES, 1, "6000.00")],
+            {ES: "6009.9997"},
+            quote_event(ES, "6009.9997"),
+            [],
+            [],
             id="half-up-cents-short",  # 499.985 -> 499.99
-        ),  # fmt: skip
+        ),
         pytest.param(
-            [(ES, -1, "6000.00")], {ES: "6010.00"}, quote_event(ES, "6010.00"), [], [],
+            [(ES, -1, "6000.00")],
+            {ES: "6010.00"},
+            quote_event(ES, "6010.00"),
+            [],
+            [],
             id="short-losing-never-taken",
-        ),  # fmt: skip
+        ),
         pytest.param(
             [(ES, -1, "6005.00")],
             {ES: "6010.00"},

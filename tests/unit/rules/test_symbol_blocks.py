@@ -34,53 +34,98 @@ def acts(decisions: list[Decision]) -> list[tuple[str, str | None, int | None]]:
     ("blocked", "held", "event", "expected", "reasons"),
     [
         pytest.param(
-            ("RTY", "M2K"), [(RTY, 1)], position_event(RTY, 1), [("close", RTY, 1)], ["RTY blocked"],
+            ("RTY", "M2K"),
+            [(RTY, 1)],
+            position_event(RTY, 1),
+            [("close", RTY, 1)],
+            ["RTY blocked"],
             id="RULE-011.1-position-closed",
-        ),  # fmt: skip
+        ),
         pytest.param(
-            ("RTY", "M2K"), [], order_event(order(5, M2K, OrderSide.BUY, 1)), [("cancel_order", M2K, 5)],
-            ["M2K blocked"], id="RULE-011.1-order-cancelled",
-        ),  # fmt: skip
+            ("RTY", "M2K"),
+            [],
+            order_event(order(5, M2K, OrderSide.BUY, 1)),
+            [("cancel_order", M2K, 5)],
+            ["M2K blocked"],
+            id="RULE-011.1-order-cancelled",
+        ),
         pytest.param(("RTY", "M2K"), [(MNQ, 1)], position_event(MNQ, 1), [], [], id="RULE-011.1-MNQ-entry"),
         pytest.param(
-            ("RTY", "M2K"), [], order_event(order(6, MNQ, OrderSide.BUY, 1)), [], [], id="RULE-011.1-MNQ-order"
+            ("RTY", "M2K"),
+            [],
+            order_event(order(6, MNQ, OrderSide.BUY, 1)),
+            [],
+            [],
+            id="RULE-011.1-MNQ-order",
         ),
         pytest.param(("M2K",), [(RTY, 1)], position_event(RTY, 1), [], [], id="RULE-011.2-RTY-unlisted"),
         pytest.param(
-            ("CL",), [(CL, 1)], position_event(CL, 1), [("close", CL, 1)], ["CL blocked"],
+            ("CL",),
+            [(CL, 1)],
+            position_event(CL, 1),
+            [("close", CL, 1)],
+            ["CL blocked"],
             id="RULE-011.3-alias-CLE-is-CL",
-        ),  # fmt: skip
+        ),
         pytest.param(("CL",), [(MCL, 1)], position_event(MCL, 1), [], [], id="CL-does-not-block-MCL"),
         pytest.param(
-            ("*ES",), [(MES, 1)], position_event(MES, 1), [("close", MES, 1)], ["MES blocked (*ES)"],
+            ("*ES",),
+            [(MES, 1)],
+            position_event(MES, 1),
+            [("close", MES, 1)],
+            ["MES blocked (*ES)"],
             id="RULE-011.4-wildcard",
-        ),  # fmt: skip
+        ),
         pytest.param(
-            ("*ES",), [(ES, 2)], position_event(ES, 2), [("close", ES, 2)], ["ES blocked (*ES)"],
+            ("*ES",),
+            [(ES, 2)],
+            position_event(ES, 2),
+            [("close", ES, 2)],
+            ["ES blocked (*ES)"],
             id="wildcard-matches-ES-through-the-EP-alias",
-        ),  # fmt: skip
+        ),
         pytest.param(("*ES",), [(MNQ, 1)], position_event(MNQ, 1), [], [], id="wildcard-leaves-MNQ"),
         pytest.param(
-            ("M?K",), [], order_event(order(7, M2K, OrderSide.SELL, 2)), [("cancel_order", M2K, 7)],
-            ["M2K blocked (M?K)"], id="single-char-wildcard",
-        ),  # fmt: skip
+            ("M?K",),
+            [],
+            order_event(order(7, M2K, OrderSide.SELL, 2)),
+            [("cancel_order", M2K, 7)],
+            ["M2K blocked (M?K)"],
+            id="single-char-wildcard",
+        ),
         pytest.param(
-            ("rty",), [(RTY, -3)], position_event(RTY, -3), [("close", RTY, 3)], ["RTY blocked"],
+            ("rty",),
+            [(RTY, -3)],
+            position_event(RTY, -3),
+            [("close", RTY, 3)],
+            ["RTY blocked"],
             id="case-insensitive-and-short",
-        ),  # fmt: skip
+        ),
         pytest.param(
-            ("RTY",), [(RTY, -2)], position_event(RTY, -2), [("close", RTY, 2)], ["RTY blocked"],
+            ("RTY",),
+            [(RTY, -2)],
+            position_event(RTY, -2),
+            [("close", RTY, 2)],
+            ["RTY blocked"],
             id="reversed-position-closed-whole",
-        ),  # fmt: skip
+        ),
         pytest.param(("RTY",), [], position_event(RTY, 0), [], [], id="flat-position-nothing-to-close"),
         pytest.param(
-            ("RTY",), [], order_event(order(8, RTY, OrderSide.BUY, 1, status=OrderStatus.FILLED)), [], [],
+            ("RTY",),
+            [],
+            order_event(order(8, RTY, OrderSide.BUY, 1, status=OrderStatus.FILLED)),
+            [],
+            [],
             id="finished-order-not-cancelled",
-        ),  # fmt: skip
+        ),
         pytest.param(
-            ("RTY",), [], order_event(order(9, RTY, OrderSide.BUY, 1, status=OrderStatus.SUSPENDED)),
-            [("cancel_order", RTY, 9)], ["RTY blocked"], id="suspended-bracket-child-cancelled",
-        ),  # fmt: skip
+            ("RTY",),
+            [],
+            order_event(order(9, RTY, OrderSide.BUY, 1, status=OrderStatus.SUSPENDED)),
+            [("cancel_order", RTY, 9)],
+            ["RTY blocked"],
+            id="suspended-bracket-child-cancelled",
+        ),
         pytest.param((), [(RTY, 1)], position_event(RTY, 1), [], [], id="empty-list-blocks-nothing"),
     ],
 )
@@ -110,7 +155,9 @@ def test_startup_sweeps_positions_and_orders_of_blocked_symbols() -> None:
         order(13, MNQ, OrderSide.SELL, 1),  # not blocked
     ):
         st.apply_order(o)
-    decisions = symbol_blocks.evaluate(config("RTY", "M2K"), st, Evaluate(NOON, st.account_id, "startup"), NOON)
+    decisions = symbol_blocks.evaluate(
+        config("RTY", "M2K"), st, Evaluate(NOON, st.account_id, "startup"), NOON
+    )
     assert [(d.reason, acts([d])) for d in decisions] == [
         ("M2K blocked", [("cancel_order", M2K, 12)]),
         ("RTY blocked", [("close", RTY, 2)]),
@@ -136,4 +183,3 @@ def test_decision_state_names_the_symbol_and_pattern() -> None:
 
 def test_triggers_are_orders_positions_and_evaluations() -> None:
     assert symbol_blocks.triggers(config("RTY")) == {OrderUpdated, PositionUpdated, Evaluate}
-
