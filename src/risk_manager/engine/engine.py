@@ -157,7 +157,7 @@ class Engine:
             return
         journal_event(self.store.store, event, source, now)
         if self.store.store.journal_backlog >= FLUSH_BACKLOG:
-            self.flush(now)
+            self.flush(now, wait=False)
         state = self.account(event.account_id)
         if state is None:
             return
@@ -210,14 +210,21 @@ class Engine:
                 room = min(room, float(value) - 0.01)
         return room
 
-    def flush(self, now: datetime) -> None:
-        """Make everything held in memory durable: coalesced quotes, daily P&L, journal, fills."""
+    def flush(self, now: datetime, *, wait: bool = True) -> None:
+        """Make everything held in memory durable: coalesced quotes, daily P&L, journal, fills.
+
+        ``wait=False`` (the hot path and the 1 s tick) leaves the commit to the store's
+        writer thread; a lock row, a reset or a shutdown waits for it.
+        """
         self.journal_quotes()
         for account_id in self._pnl_dirty:
             self._save_pnl(self.states[account_id], now)
         self._pnl_dirty.clear()
         self.store.retry()
-        self.store.flush()
+        if wait:
+            self.store.flush()
+        else:
+            self.store.flush_soon()
 
     def journal_quotes(self) -> None:
         """Journal the quotes held back since the last tick (latest per contract)."""
@@ -472,7 +479,7 @@ class Engine:
         if now >= self._next_pnl:
             self._next_pnl = now + PNL_EVERY
             self._pnl_dirty.update(self.states)
-        self.flush(now)
+        self.flush(now, wait=False)
 
     def _timer_fired(self, timer: Timer, now: datetime) -> None:
         """A countdown ran out and no rule took it (its rule was disabled): drop it."""

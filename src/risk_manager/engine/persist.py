@@ -53,5 +53,9 @@ class GuardedStore:
     def flush(self) -> None:
         self.write(lambda store: store.flush())
 
+    def flush_soon(self) -> None:
+        """Commit in the background: the hot path never waits for the disk."""
+        self.write(lambda store: store.flush_soon())
+
 
 __all__ = ["GuardedStore"]

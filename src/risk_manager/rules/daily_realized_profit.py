@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from risk_manager.config.risk import DailyRealizedProfitConfig
 from risk_manager.domain import Decision, Event, Lock, cents, flatten
@@ -15,6 +16,13 @@ RULE_ID = "RULE-013"
 def triggers(config: DailyRealizedProfitConfig) -> frozenset[type]:
     """SPEC (as RULE-003): fills (plus quotes and positions with include_unrealized), startup, reload."""
     return pnl_triggers(config.include_unrealized)
+
+
+def headroom(config: DailyRealizedProfitConfig, state: AccountState) -> Decimal | None:
+    """How far the P&L is below the target: a quote moving it by less cannot reach it."""
+    if state.holds_lock(RULE_ID) or not config.include_unrealized:
+        return None
+    return config.target - (state.realized_pnl + state.unrealized_pnl)
 
 
 def evaluate(
@@ -44,4 +52,4 @@ def evaluate(
     return [flatten(state.account_id, RULE_ID, reason, lock, **seen)]
 
 
-__all__ = ["RULE_ID", "evaluate", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]

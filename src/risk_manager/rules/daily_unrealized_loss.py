@@ -8,7 +8,7 @@ from decimal import Decimal
 from risk_manager.config.risk import DailyUnrealizedLossConfig
 from risk_manager.domain import Decision, Evaluate, Event, PositionUpdated, QuoteReceived
 from risk_manager.ledger import AccountState
-from risk_manager.rules.unrealized import close_positions_where
+from risk_manager.rules.unrealized import close_positions_where, least_room
 
 RULE_ID = "RULE-004"
 
@@ -16,6 +16,12 @@ RULE_ID = "RULE-004"
 def triggers(config: DailyUnrealizedLossConfig) -> frozenset[type]:
     """SPEC: quote of a held contract, position opened/updated, startup (and reload, SPEC §4.7)."""
     return frozenset({QuoteReceived, PositionUpdated, Evaluate})
+
+
+def headroom(config: DailyUnrealizedLossConfig, state: AccountState) -> Decimal | None:
+    """How far the worst position is above the limit: a quote moving the account by less cannot breach."""
+    limit = config.limit
+    return least_room(state, lambda value: value - limit)
 
 
 def evaluate(
@@ -36,4 +42,4 @@ def evaluate(
     return close_positions_where(state, event, RULE_ID, breached, reason, limit=f"{limit:.2f}")
 
 
-__all__ = ["RULE_ID", "evaluate", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from risk_manager.config.risk import MaxUnrealizedProfitConfig
 from risk_manager.domain import Decision, Evaluate, Event, PositionUpdated, QuoteReceived
 from risk_manager.ledger import AccountState
-from risk_manager.rules.unrealized import close_positions_where
+from risk_manager.rules.unrealized import close_positions_where, least_room
 
 RULE_ID = "RULE-005"
 
@@ -16,6 +16,12 @@ RULE_ID = "RULE-005"
 def triggers(config: MaxUnrealizedProfitConfig) -> frozenset[type]:
     """SPEC (as RULE-004): quote of a held contract, position opened/updated, startup, reload."""
     return frozenset({QuoteReceived, PositionUpdated, Evaluate})
+
+
+def headroom(config: MaxUnrealizedProfitConfig, state: AccountState) -> Decimal | None:
+    """How far the best position is below the target: a quote moving the account by less cannot reach it."""
+    target = config.target
+    return least_room(state, lambda value: target - value)
 
 
 def evaluate(
@@ -33,4 +39,4 @@ def evaluate(
     return close_positions_where(state, event, RULE_ID, breached, reason, target=f"{target:.2f}")
 
 
-__all__ = ["RULE_ID", "evaluate", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]

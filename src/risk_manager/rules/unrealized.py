@@ -25,6 +25,17 @@ def contracts_to_check(state: AccountState, event: Event) -> list[str]:
     return [cid for cid in candidates if cid in state.positions]
 
 
+def least_room(state: AccountState, room: Callable[[Decimal], Decimal]) -> Decimal | None:
+    """The smallest ``room(unrealized)`` over positions with a known unrealized P&L.
+
+    A quote moves one position's unrealized P&L by at most the money it moves the account,
+    so while the account moves by less than this no position can breach. None when no
+    position has a known value (a first quote is always evaluated by the engine).
+    """
+    values = [v for cid in state.positions if (v := state.position_unrealized(cid)) is not None]
+    return min((room(v) for v in values), default=None)
+
+
 def close_positions_where(
     state: AccountState,
     event: Event,
@@ -60,4 +71,4 @@ def close_positions_where(
     return decisions
 
 
-__all__ = ["close_positions_where", "contracts_to_check"]
+__all__ = ["close_positions_where", "contracts_to_check", "least_room"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,8 @@ class Store:
     """Typed access to the Risk Manager database; build it with :meth:`Store.open`.
 
     Not thread-safe: use it from one thread at a time (it may move between threads).
+    :meth:`flush_soon` hands buffered rows to a private writer thread; every other call
+    first waits for that batch, so the order of writes is the order of calls.
     Every sqlite3 error comes out as :class:`StoreError` (or StoreLocked / StoreFull).
     """
 
@@ -77,6 +80,10 @@ class Store:
         self._journal_buffer: list[JournalRow] = []
         #: writes the caller chose to defer to the next transaction (hot-path P&L and fills)
         self._deferred: list[tuple[str, tuple[object, ...]]] = []
+        #: the batch the writer thread is committing, kept so a failure gives it back
+        self._writer: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
+        self._in_flight_rows: tuple[list[JournalRow], list[tuple[str, tuple[object, ...]]]] = ([], [])
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -121,15 +128,19 @@ class Store:
             self.flush()
         finally:
             self._closed = True
+            self._stop_writer()
             self._conn.close()
 
     def abandon(self) -> None:
         """Close without flushing, losing the journal buffer as a ``kill -9`` would (replay's Restart)."""
         if self._closed:
             return
+        with suppress(StoreError):
+            self._wait_writer()
         self._journal_buffer.clear()
         self._deferred.clear()
         self._closed = True
+        self._stop_writer()
         self._conn.close()
 
     def __enter__(self) -> Self:
@@ -171,6 +182,62 @@ class Store:
         if self._journal_buffer or self._deferred:
             with self._writing("flush"):
                 pass
+        else:
+            self._wait_writer()
+
+    def flush_soon(self) -> None:
+        """Commit the buffered rows on the writer thread and return at once.
+
+        The engine calls this on its hot path so that encoding and committing the journal
+        never delays a decision. One batch is in flight at a time; a failure surfaces (as
+        StoreError) on the next call that waits for it, with the batch back in the buffer.
+        """
+        if self._read_only or self._closed:
+            raise self._refusal("flush_soon")
+        self._wait_writer()
+        if not (self._journal_buffer or self._deferred):
+            return
+        batch = (self._journal_buffer, self._deferred)
+        self._journal_buffer, self._deferred = [], []
+        self._in_flight_rows = batch
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-manager-store")
+        self._in_flight = self._writer.submit(self._write_batch, *batch)
+
+    def _write_batch(self, rows: list[JournalRow], deferred: list[tuple[str, tuple[object, ...]]]) -> None:
+        """Writer thread: one transaction for one batch."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(_INSERT_JOURNAL, map(codec.journal_to_db, rows))
+                for sql, params in deferred:
+                    self._conn.execute(sql, params)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except sqlite3.Error as exc:
+            raise store_error(exc, "flush", self._path) from exc
+
+    def _wait_writer(self) -> None:
+        """Let the batch in flight finish; if it failed, put its rows back first in line."""
+        future, self._in_flight = self._in_flight, None
+        if future is None:
+            return
+        try:
+            future.result()
+        except StoreError:
+            rows, deferred = self._in_flight_rows
+            self._journal_buffer[:0] = rows
+            self._deferred[:0] = deferred
+            raise
+        finally:
+            self._in_flight_rows = ([], [])
+
+    def _stop_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
 
     def _defer(self, operation: str, sql: str, record: tuple[object, ...]) -> None:
         if self._read_only or self._closed:
@@ -444,6 +511,7 @@ class Store:
         """
         if self._read_only or self._closed:
             raise self._refusal(operation)
+        self._wait_writer()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -474,6 +542,7 @@ class Store:
 
     def _fetch(self, operation: str, sql: str, params: tuple[object, ...]) -> list[Record]:
         """Run one query and return all its rows, translating sqlite3 errors."""
+        self._wait_writer()
         try:
             return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:

@@ -71,67 +71,101 @@ def minutes(seconds: float, plus: int) -> datetime:
     ("cfg", "steps", "includes_fees", "expected"),
     [
         pytest.param(
-            config(), [exit_(60, 1, "-150")], True,
-            [(at(60), "loss -150.00 <= -100.00: cooldown 5m", minutes(60, 5))], id="RULE-007.1-150",
-        ),  # fmt: skip
+            config(),
+            [exit_(60, 1, "-150")],
+            True,
+            [(at(60), "loss -150.00 <= -100.00: cooldown 5m", minutes(60, 5))],
+            id="RULE-007.1-150",
+        ),
         pytest.param(
-            config(), [exit_(60, 1, "-350")], True,
-            [(at(60), "loss -350.00 <= -300.00: cooldown 30m", minutes(60, 30))], id="RULE-007.1-350",
-        ),  # fmt: skip
+            config(),
+            [exit_(60, 1, "-350")],
+            True,
+            [(at(60), "loss -350.00 <= -300.00: cooldown 30m", minutes(60, 30))],
+            id="RULE-007.1-350",
+        ),
         pytest.param(config(), [exit_(60, 1, "-80")], True, [], id="RULE-007.1-80"),
         pytest.param(config(), [exit_(60, 1, "120")], True, [], id="RULE-007.1+120"),
         pytest.param(
-            config(), [exit_(60, 1, "-60"), exit_(61, 1, "-60")], True,
-            [(at(61), "loss -120.00 <= -100.00: cooldown 5m", minutes(61, 5))], id="RULE-007.2",
-        ),  # fmt: skip
-        pytest.param(
-            config(), [exit_(60, 1, "-95", "6.00")], True,
-            [(at(60), "loss -101.00 <= -100.00: cooldown 5m", minutes(60, 5))], id="RULE-007.3",
-        ),  # fmt: skip
-        pytest.param(config(), [exit_(60, 1, "-95", "6.00")], False, [], id="fees-off-gross-only"),
-        pytest.param(
-            config(), [exit_(60, 1, "-100")], True,
-            [(at(60), "loss -100.00 <= -100.00: cooldown 5m", minutes(60, 5))], id="exactly-at-tier-inclusive",
-        ),  # fmt: skip
-        pytest.param(config(), [exit_(60, 1, "-99.99")], True, [], id="one-cent-short-of-tier"),
-        pytest.param(
-            config(), [exit_(60, 1, "-99.995")], True,
-            [(at(60), "loss -100.00 <= -100.00: cooldown 5m", minutes(60, 5))], id="half-up-cents",
-        ),  # fmt: skip
-        pytest.param(
-            config([(-300, "30m"), (-100, "5m"), (-200, "15m")]), [exit_(60, 1, "-250")], True,
-            [(at(60), "loss -250.00 <= -200.00: cooldown 15m", minutes(60, 15))],
-            id="deepest-tier-whatever-the-list-order",
-        ),  # fmt: skip
-        pytest.param(
-            config(), [exit_(60, 1, "-60"), exit_(61, 2, "-60")], True, [], id="different-orders-do-not-add-up"
+            config(),
+            [exit_(60, 1, "-60"), exit_(61, 1, "-60")],
+            True,
+            [(at(61), "loss -120.00 <= -100.00: cooldown 5m", minutes(61, 5))],
+            id="RULE-007.2",
         ),
         pytest.param(
-            config(), [exit_(60, 1, "-150"), exit_(61, 1, "-100")], True,
+            config(),
+            [exit_(60, 1, "-95", "6.00")],
+            True,
+            [(at(60), "loss -101.00 <= -100.00: cooldown 5m", minutes(60, 5))],
+            id="RULE-007.3",
+        ),
+        pytest.param(config(), [exit_(60, 1, "-95", "6.00")], False, [], id="fees-off-gross-only"),
+        pytest.param(
+            config(),
+            [exit_(60, 1, "-100")],
+            True,
+            [(at(60), "loss -100.00 <= -100.00: cooldown 5m", minutes(60, 5))],
+            id="exactly-at-tier-inclusive",
+        ),
+        pytest.param(config(), [exit_(60, 1, "-99.99")], True, [], id="one-cent-short-of-tier"),
+        pytest.param(
+            config(),
+            [exit_(60, 1, "-99.995")],
+            True,
+            [(at(60), "loss -100.00 <= -100.00: cooldown 5m", minutes(60, 5))],
+            id="half-up-cents",
+        ),
+        pytest.param(
+            config([(-300, "30m"), (-100, "5m"), (-200, "15m")]),
+            [exit_(60, 1, "-250")],
+            True,
+            [(at(60), "loss -250.00 <= -200.00: cooldown 15m", minutes(60, 15))],
+            id="deepest-tier-whatever-the-list-order",
+        ),
+        pytest.param(
+            config(),
+            [exit_(60, 1, "-60"), exit_(61, 2, "-60")],
+            True,
+            [],
+            id="different-orders-do-not-add-up",
+        ),
+        pytest.param(
+            config(),
+            [exit_(60, 1, "-150"), exit_(61, 1, "-100")],
+            True,
             [
                 (at(60), "loss -150.00 <= -100.00: cooldown 5m", minutes(60, 5)),
                 (at(61), "loss -250.00 <= -200.00: cooldown 15m", minutes(61, 15)),
             ],
             id="partials-deepen-to-a-longer-tier",
-        ),  # fmt: skip
+        ),
         pytest.param(
-            config(), [exit_(60, 1, "-60", "0.37"), exit_(61, 1, "-39.26", "0.37")], True,
+            config(),
+            [exit_(60, 1, "-60", "0.37"), exit_(61, 1, "-39.26", "0.37")],
+            True,
             [(at(61), "loss -100.00 <= -100.00: cooldown 5m", minutes(61, 5))],
             id="partials-fees-add-up",
-        ),  # fmt: skip
+        ),
         pytest.param(
             config(), [Step(0, 1, None, "0.37", OrderSide.BUY)], True, [], id="opening-fill-has-no-pnl"
         ),
         pytest.param(
             # long 1, one sell of 3: closes 1 at -150 and opens short 2 (an exit and an entry)
-            config(), [Step(0, 1, None, "0", OrderSide.BUY), exit_(60, 2, "-150", size=3)], True,
-            [(at(60), "loss -150.00 <= -100.00: cooldown 5m", minutes(60, 5))], id="reversal-fill",
-        ),  # fmt: skip
+            config(),
+            [Step(0, 1, None, "0", OrderSide.BUY), exit_(60, 2, "-150", size=3)],
+            True,
+            [(at(60), "loss -150.00 <= -100.00: cooldown 5m", minutes(60, 5))],
+            id="reversal-fill",
+        ),
         pytest.param(config(), [exit_(60, 1, "-150", voided=True)], True, [], id="voided-fill"),
         pytest.param(
-            config(), [exit_(60, 1, "-60", voided=True), exit_(61, 1, "-60")], True, [],
+            config(),
+            [exit_(60, 1, "-60", voided=True), exit_(61, 1, "-60")],
+            True,
+            [],
             id="voided-partial-left-out",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_cooldown_after_loss(cfg, steps, includes_fees, expected) -> None:
@@ -145,7 +179,11 @@ def test_breach_flattens_with_a_cooldown_from_the_fill_time() -> None:
     assert decision.rule == "RULE-007"
     assert [a.kind for a in decision.actions] == [ActionKind.CANCEL_ALL, ActionKind.CLOSE_ALL]
     assert decision.lock is not None
-    assert (decision.lock.kind, decision.lock.scope, decision.lock.until) == ("cooldown", "account", minutes(60, 30))
+    assert (decision.lock.kind, decision.lock.scope, decision.lock.until) == (
+        "cooldown",
+        "account",
+        minutes(60, 30),
+    )
     assert decision.state == {
         "order_id": "7",
         "loss": "-351.00",

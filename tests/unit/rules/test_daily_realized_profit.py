@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from factories import DAY_END, MNQ, NOON, fill, fill_event, position_event, quote_event, state
@@ -158,3 +160,12 @@ def test_quotes_and_positions_trigger_only_with_unrealized() -> None:
         QuoteReceived,
         PositionUpdated,
     }
+
+
+def test_headroom_is_the_distance_to_the_target() -> None:
+    """The engine skips quotes that move the P&L by less than this; none once locked or realized-only."""
+    st = state((MNQ, 2, "21000"), marks={MNQ: "21050"}, realized_gross="700")
+    assert daily_realized_profit.headroom(config(), st) == Decimal("100")  # 1000 - (700 + 200)
+    assert daily_realized_profit.headroom(config(include_unrealized=False), st) is None
+    st.held_locks.add(("RULE-013", "account"))
+    assert daily_realized_profit.headroom(config(), st) is None

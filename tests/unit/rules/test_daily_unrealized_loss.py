@@ -193,3 +193,14 @@ def test_rule_004_4_the_close_realizes_the_loss_and_rule_003_locks() -> None:
 
 def test_triggers_are_quotes_positions_and_evaluations() -> None:
     assert daily_unrealized_loss.triggers(config()) == {QuoteReceived, PositionUpdated, Evaluate}
+
+
+def test_headroom_is_the_worst_known_position_distance_to_the_limit() -> None:
+    """The engine skips quotes that move the account by less than this (none can breach)."""
+    st = state(
+        (MNQ, 2, "21000.00"), (ES, 1, "6000.00"), (NQ, -1, "21000.00"), marks={MNQ: "20962.50", ES: "5999.00"}
+    )
+    assert daily_unrealized_loss.headroom(config(), st) == Decimal(
+        "150"
+    )  # MNQ -150 vs ES -12.50; NQ unquoted
+    assert daily_unrealized_loss.headroom(config(), state((MNQ, 2, "21000.00"))) is None

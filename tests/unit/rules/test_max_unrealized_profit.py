@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from factories import ES, MES, MNQ, NOON, position_event, quote_event, state
@@ -122,3 +124,12 @@ def test_startup_takes_profit_on_every_position_at_target() -> None:
 
 def test_triggers_are_quotes_positions_and_evaluations() -> None:
     assert max_unrealized_profit.triggers(config()) == {QuoteReceived, PositionUpdated, Evaluate}
+
+
+def test_headroom_is_the_best_known_position_distance_to_the_target() -> None:
+    """The engine skips quotes that move the account by less than this (none can reach it)."""
+    st = state(
+        (ES, 1, "6000.00"), (MES, -2, "5000.00"), (MNQ, 1, "21000.00"), marks={ES: "6009.75", MES: "4990.00"}
+    )
+    assert max_unrealized_profit.headroom(config(), st) == Decimal("12.50")  # ES 487.50 vs MES 100.00
+    assert max_unrealized_profit.headroom(config(), state((ES, 1, "6000.00"))) is None

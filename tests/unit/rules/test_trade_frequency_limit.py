@@ -88,9 +88,7 @@ MINUTE_BREACH = "trades 4 > 3 per minute: cooldown 1m"
     ("cfg", "steps", "expected"),
     [
         pytest.param(config(), entries(0, 10, 20), [], id="RULE-006.1"),
-        pytest.param(
-            config(), entries(0, 10, 20, 45), [(at(45), MINUTE_BREACH, at(105))], id="RULE-006.2"
-        ),
+        pytest.param(config(), entries(0, 10, 20, 45), [(at(45), MINUTE_BREACH, at(105))], id="RULE-006.2"),
         pytest.param(config(), entries(0, 10, 20, 65), [], id="RULE-006.3"),
         pytest.param(
             config(),
@@ -113,9 +111,11 @@ MINUTE_BREACH = "trades 4 > 3 per minute: cooldown 1m"
         ),
         pytest.param(config(), entries(0, 10, 20, 60), [], id="boundary-exactly-60s-excluded"),
         pytest.param(
-            config(), entries(0, 10, 20, 59.999), [(at(59.999), MINUTE_BREACH, at(119.999))],
+            config(),
+            entries(0, 10, 20, 59.999),
+            [(at(59.999), MINUTE_BREACH, at(119.999))],
             id="boundary-just-inside-60s",
-        ),  # fmt: skip
+        ),
         pytest.param(config(), entries(0, 0, 0), [], id="exactly-at-limit-same-instant"),
         pytest.param(
             config(),
@@ -124,7 +124,10 @@ MINUTE_BREACH = "trades 4 > 3 per minute: cooldown 1m"
             id="exits-never-count",
         ),
         pytest.param(
-            config(), [*entries(0, 10, 20), buy(45, counted=False)], [], id="daemon-or-locked-fill-not-a-trade"
+            config(),
+            [*entries(0, 10, 20), buy(45, counted=False)],
+            [],
+            id="daemon-or-locked-fill-not-a-trade",
         ),
         pytest.param(
             config(),
