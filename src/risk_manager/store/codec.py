@@ -8,11 +8,11 @@ booleans as 0/1, JSON compact with ``default=str``.
 from __future__ import annotations
 
 import json
-
-import orjson
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
+
+import orjson
 
 from risk_manager.domain.decisions import LockKind
 from risk_manager.domain.trading import OrderSide

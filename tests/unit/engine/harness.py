@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from risk_manager.engine import Record
 from risk_manager.replay import Scenario, ScenarioRun
 from risk_manager.replay.scenario import LoadedScenario, Snapshot
 
-START = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)  # 10:00 New York
+START = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # 10:00 New York
 MNQ = "CON.F.US.MNQ.H26"
 
 
@@ -48,7 +48,7 @@ class Run:
         self.loop.run_until_complete(self.run._boot())
 
     @property
-    def engine(self):  # noqa: ANN201
+    def engine(self):
         assert self.run.engine is not None
         return self.run.engine
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from harness import MNQ, START, Run
+from harness import START, Run
 
 from risk_manager.broker import BrokerUnavailable
 from risk_manager.domain import AccountInfo
@@ -65,12 +65,11 @@ def test_a_reset_missed_while_down_runs_at_startup_and_clears_the_daily_lock(tmp
     first.close()
     assert [lock.rule_id for lock in active_locks(tmp_path)] == ["RULE-003"]
     second = Run(tmp_path, LOSS_LIMIT, start=START + timedelta(days=1))
-    # SPEC §4.2: locks that expired while down are cleared first (the lock ended at the reset), then the reset runs
+    # SPEC §4.2: locks that expired while down are cleared first (this one ended at the reset),
+    # then the missed reset runs
     assert second.actions() == [("unlock", "RULE-003"), ("reset", None)]
     assert second.records[0].extras == {"by": "expiry"}
-    assert second.records[1].extras == {
-        "trading_date": (START + timedelta(days=1)).date() + timedelta(days=0)
-    }
+    assert second.records[1].extras == {"trading_date": (START + timedelta(days=1)).date()}
     assert active_locks(tmp_path) == []
     second.close()
 
