@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
-from risk_manager.schedule.calendar import HolidayOverrides
-
 from risk_manager.config.fields import (
     ClockTime,
     ConfigModel,
@@ -24,6 +22,7 @@ from risk_manager.config.fields import (
     fail,
     zone_of,
 )
+from risk_manager.schedule.calendar import HolidayOverrides
 
 
 class Holiday(ConfigModel):

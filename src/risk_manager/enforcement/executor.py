@@ -94,7 +94,9 @@ class Executor:
         skipped: list[Job] = []
         for job in jobs:
             key = _flight_key(job)
-            if key is not None and self.in_flight(job.account_id, None if key[1] == "*" else key[1]):
+            if key is not None and (
+                key in self._in_flight or self.in_flight(job.account_id, _contract_of(key))
+            ):
                 skipped.append(job)
                 self._report(Outcome(job, "SKIPPED", 0.0, "already in flight"))
                 continue
@@ -102,6 +104,25 @@ class Executor:
                 self._in_flight.add(key)
             self._spawn(self._run(job, key))
         return skipped
+
+    def _already_running(self, job: Job, key: tuple[int, str]) -> bool:
+        """The same work is in flight: the same key, a flatten or cut covering the contract,
+        or a cancel-all covering the order's contract."""
+        if key in self._in_flight:
+            return True
+        account = job.account_id
+        if job.action.kind in (ActionKind.CANCEL_ALL, ActionKind.CANCEL_ORDER):
+            covering = {(account, "cancel:*"), (account, f"cancel:{job.action.contract_id}")}
+            return bool(covering & self._in_flight)
+        return self.in_flight(account, _contract_of(key))
+
+    @property
+    def broker(self) -> Broker:
+        return self._broker
+
+    def spawn(self, coro: Awaitable[None]) -> None:
+        """Run other broker work (the reconciler's checks) as one of the executor's tasks."""
+        self._spawn(coro)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -327,13 +348,22 @@ class Executor:
 
 
 def _flight_key(job: Job) -> tuple[int, str] | None:
-    """Cuts are tracked per (account, contract), a flatten per account ("*"); the rest pass."""
+    """Cuts are tracked per (account, contract), a flatten per account ("*"), cancels per order."""
     kind = job.action.kind
     if kind is ActionKind.CLOSE_ALL:
         return (job.account_id, "*")
     if kind in (ActionKind.CLOSE, ActionKind.REDUCE):
         return (job.account_id, job.action.contract_id or "")
+    if kind is ActionKind.CANCEL_ORDER and job.action.order_id is not None:
+        return (job.account_id, f"order:{job.action.order_id}")
+    if kind is ActionKind.CANCEL_ALL:
+        return (job.account_id, f"cancel:{job.action.contract_id or '*'}")
     return None
+
+
+def _contract_of(key: tuple[int, str]) -> str | None:
+    """The contract a flight key covers (None for a flatten or an order)."""
+    return None if key[1] == "*" or ":" in key[1] else key[1]
 
 
 def _req(value: Any) -> Any:

@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from risk_manager.broker.base import BrokerError
 from risk_manager.config.risk import GeneralConfig, RiskConfig
 from risk_manager.domain import (
+    CUTS,
+    ZERO,
     AccountUpdated,
     ActionKind,
     ContractCatalog,
@@ -26,6 +29,7 @@ from risk_manager.domain import (
     Order,
     OrderSide,
     OrderUpdated,
+    Position,
     PositionUpdated,
     QuoteReceived,
     Tick,
@@ -155,15 +159,25 @@ class Engine:
         if isinstance(event, QuoteReceived):
             self._quote(event, source, now)
             return
-        journal_event(self.store.store, event, source, now)
+        state = self.account(event.account_id)
+        previous = self._fold(state, event, now) if state is not None else None
+        # journaled after folding only so a fill can carry what the ledger made of it
+        journal_event(self.store.store, event, source, now, self._annotation(state, event))
         if self.store.store.journal_backlog >= FLUSH_BACKLOG:
             self.flush(now, wait=False)
-        state = self.account(event.account_id)
         if state is None:
             return
-        previous = self._fold(state, event, now)
         self._room.pop(state.account_id, None)
         self._evaluate(state, event, now, previous)
+
+    @staticmethod
+    def _annotation(state: AccountState | None, event: Event) -> dict[str, object] | None:
+        """What a restart cannot re-derive: whether a fill counted as a trade (no lock, not ours)."""
+        if state is None or not isinstance(event, FillReceived):
+            return None
+        return {
+            "trade": event.fill.order_id in state.trades and event.fill.order_id not in state.daemon_orders
+        }
 
     def _quote(self, event: QuoteReceived, source: Source | None, now: datetime) -> None:
         """A quote concerns every account holding the contract.
@@ -232,16 +246,23 @@ class Engine:
             journal_event(self.store.store, event, source, at)
         self._unjournaled.clear()
 
-    def fold(self, event: Event) -> None:
-        """Fold an event into state without rules or journal (rebuilding from the journal)."""
+    def fold(self, event: Event, source: Source | None = None, trade: bool | None = None) -> None:
+        """Fold an event into state without evaluating rules.
+
+        With a ``source`` (a REST resync) the event is journaled; without one (rebuilding
+        from the journal) it is not, since it is already there. ``trade`` is the journaled
+        verdict on whether a fill counted as a trade (locks then are not locks now).
+        """
+        if source is not None:
+            journal_event(self.store.store, event, source, self.clock.now())
         if isinstance(event, QuoteReceived):
             self.market.apply(event.quote)
         elif not isinstance(event, Tick | Evaluate):
             state = self.account(event.account_id)
             if state is not None:
-                self._fold(state, event, self.clock.now())
+                self._fold(state, event, self.clock.now(), trade)
 
-    def _fold(self, state: AccountState, event: Event, now: datetime) -> object:
+    def _fold(self, state: AccountState, event: Event, now: datetime, trade: bool | None = None) -> object:
         if isinstance(event, PositionUpdated):
             position = event.position
             previous = state.apply_position(position)
@@ -259,21 +280,26 @@ class Engine:
                 state.daemon_orders.add(order.id)
             return state.apply_order(order)
         if isinstance(event, FillReceived):
-            self._fold_fill(state, event.fill, now)
+            self._fold_fill(state, event.fill, now, trade)
         elif isinstance(event, AccountUpdated):
             state.apply_account(event.account)
         return None
 
     def _is_daemon_close(self, state: AccountState, order: Order, now: datetime) -> bool:
-        """closeContract returns no order id: a closing order right after our close is ours."""
+        """closeContract returns no order id: a closing order created right after our close is ours."""
+        sent = state.pending_closes.get(order.contract_id) or state.pending_closes.get("*")
         closing = order.side is OrderSide.closing(state.position_size(order.contract_id))
-        return closing and self._follows_daemon_close(state, order.contract_id, now)
+        return closing and sent is not None and order.created_at >= sent and now - sent <= PENDING_CLOSE_FOR
 
     def _follows_daemon_close(self, state: AccountState, contract_id: str, now: datetime) -> bool:
-        sent = state.pending_closes.get(contract_id)
-        return sent is not None and now - sent <= PENDING_CLOSE_FOR
+        """A close of this contract (or a flatten, "*") was sent in the last 5 s."""
+        for key in (contract_id, "*"):
+            sent = state.pending_closes.get(key)
+            if sent is not None and now - sent <= PENDING_CLOSE_FOR:
+                return True
+        return False
 
-    def _fold_fill(self, state: AccountState, fill: Fill, now: datetime) -> None:
+    def _fold_fill(self, state: AccountState, fill: Fill, now: datetime, trade: bool | None = None) -> None:
         day = self.reset.trading_date(fill.at)
         daemon = fill.order_id in state.daemon_orders or (
             self._follows_daemon_close(state, fill.contract_id, now)
@@ -290,7 +316,8 @@ class Engine:
             )
             effect_entry = False
         else:
-            effect = state.apply_fill(fill, count_as_trade=not daemon and not state.is_locked())
+            counts = (not daemon and not state.is_locked()) if trade is None else trade
+            effect = state.apply_fill(fill, count_as_trade=counts)
             effect_entry = effect.is_entry
             self._cross_check(state, fill, effect.computed_pnl)
         row = FillRow(
@@ -365,7 +392,22 @@ class Engine:
                 decision.reason,
                 "SUPERSEDED",
             )
-        jobs = [Job(d.account_id, d.rule, d.reason, a, now) for d, a in plan.send]
+        jobs = []
+        for decision, action in plan.send:
+            if action.kind in CUTS and self._awaiting_confirmation(state, action.contract_id, now):
+                self._log(
+                    now,
+                    decision.account_id,
+                    decision.rule,
+                    action.kind.value,
+                    action.contract_id,
+                    action.size,
+                    decision.reason,
+                    "SKIPPED",
+                    "a close on this contract awaits confirmation",
+                )
+                continue
+            jobs.append(Job(decision.account_id, decision.rule, decision.reason, action, now))
         for job in jobs:
             self._mark_pending_close(state, job, now)
         skipped = self.executor.submit(jobs)
@@ -374,13 +416,16 @@ class Engine:
                 extras = action_extras(job.action)
                 self._record(Record(now, job.account_id, job.action.kind.value, job.rule, job.reason, extras))
 
+    def _awaiting_confirmation(self, state: AccountState, contract_id: str | None, now: datetime) -> bool:
+        """SPEC §4.1: while a cut on (account, contract) awaits its position update (<= 5 s), send none."""
+        return contract_id is not None and self._follows_daemon_close(state, contract_id, now)
+
     def _mark_pending_close(self, state: AccountState, job: Job, now: datetime) -> None:
         kind = job.action.kind
         if kind in (ActionKind.CLOSE, ActionKind.REDUCE) and job.action.contract_id:
             state.pending_closes[job.action.contract_id] = now
         elif kind is ActionKind.CLOSE_ALL:
-            for contract_id in state.positions:
-                state.pending_closes[contract_id] = now
+            state.pending_closes["*"] = now  # positions whose updates are still on the way too
 
     def _lock(self, state: AccountState, decision: Decision, now: datetime) -> None:
         lock = decision.lock
@@ -542,14 +587,51 @@ class Engine:
         return state.is_locked() and bool(state.positions or state.orders)
 
     def _reconcile(self, now: datetime) -> None:
-        """Every 5 s, re-flatten accounts that are locked yet still show exposure (SPEC §4.1)."""
+        """Every 5 s, check with the broker each locked account the ledger shows exposed (SPEC §4.1).
+
+        Only those accounts are polled; what the broker shows replaces the ledger's view, and
+        whatever is still open is flattened again.
+        """
         for account_id in list(self._locked):
             state = self.states.get(account_id)
             if state is None or not self._exposed_under_lock(state) or self.executor.in_flight(account_id):
                 continue
+            self.executor.spawn(self._reconcile_account(state))
+
+    async def _reconcile_account(self, state: AccountState) -> None:
+        broker = self.executor.broker
+        try:
+            positions = await broker.search_open_positions(state.account_id)
+            orders = await broker.search_open_orders(state.account_id)
+        except BrokerError as exc:
+            log.warning("reconcile: account %s not checked: %s", state.account_id, exc)
+            return
+        now = self.clock.now()
+        self.adopt(state, positions, orders, now, "Reconcile")
+        if self._exposed_under_lock(state) and not self.executor.in_flight(state.account_id):
             rule = causing_rule(state, "")
             reason = f"reconcile: still exposed under {rule} lock"
             self._apply(state, [flatten(state.account_id, rule or "", reason, None)], now)
+
+    def adopt(
+        self, state: AccountState, positions: list[Position], orders: list[Order], now: datetime, why: str
+    ) -> None:
+        """Take the broker's open positions and working orders as the truth, without evaluating
+        (the caller evaluates once afterwards). Journaled, so a rebuild sees the same state."""
+        listed = {o.id: o for o in orders}
+        for order_id in [o for o in state.orders if o not in listed]:
+            state.orders.pop(order_id, None)  # ended while we were not looking: filled or cancelled
+        for order in listed.values():
+            if state.orders.get(order.id) != order:
+                self.fold(OrderUpdated(now, order), Source(f"{why}:Order/searchOpen", None))
+        held = {p.contract_id: p for p in positions}
+        for contract_id in [c for c in state.positions if c not in held]:
+            flat = Position(state.account_id, contract_id, 0, ZERO, now)
+            self.fold(PositionUpdated(now, flat), Source(f"{why}:Position/searchOpen", None))
+        for position in held.values():
+            if state.positions.get(position.contract_id) != position:
+                self.fold(PositionUpdated(now, position), Source(f"{why}:Position/searchOpen", None))
+        state.seed_shadow()
 
     # -- store ------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from risk_manager.domain import (
     ACCOUNT_SCOPE,
     Decision,
+    Evaluate,
     Event,
     Order,
     OrderSide,
@@ -18,6 +19,7 @@ from risk_manager.domain import (
     PositionUpdated,
     cancel_order,
     close,
+    flatten,
 )
 from risk_manager.ledger import AccountState
 from risk_manager.rules import rank
@@ -37,7 +39,34 @@ def lockout_mode(state: AccountState, event: Event, previous: Order | int | None
         return _new_order(state, event.order)
     if isinstance(event, PositionUpdated) and isinstance(previous, int):
         return _grown_position(state, event, previous)
+    if isinstance(event, Evaluate):
+        return _exposure(state, event.why)
     return []
+
+
+def _exposure(state: AccountState, why: str) -> list[Decision]:
+    """At startup or reload, whatever a lock covers must go (SPEC §4.2: a restored lock flattens)."""
+    rule = causing_rule(state, "")
+    if rule is not None and state.is_locked():
+        if not (state.positions or state.orders):
+            return []
+        return [flatten(state.account_id, rule, f"{why}: exposed while locked by {rule}", None)]
+    decisions = []
+    for contract_id, position in state.positions.items():
+        symbol_rule = causing_rule(state, state.catalog.symbol(contract_id))
+        if symbol_rule is not None:
+            reason = f"{why}: {contract_id} held while locked by {symbol_rule}"
+            decisions.append(
+                Decision(state.account_id, symbol_rule, reason, (close(contract_id, abs(position.size)),))
+            )
+    for order in list(state.working_orders()):
+        symbol_rule = causing_rule(state, state.catalog.symbol(order.contract_id))
+        if symbol_rule is not None and order.id not in state.daemon_orders:
+            reason = f"{why}: order {order.id} working while locked by {symbol_rule}"
+            decisions.append(
+                Decision(state.account_id, symbol_rule, reason, (cancel_order(order.id, order.contract_id),))
+            )
+    return decisions
 
 
 def _new_order(state: AccountState, order: Order) -> list[Decision]:

@@ -21,11 +21,18 @@ if TYPE_CHECKING:
 DECISION = "Decision"
 
 
-def journal_event(store: Store, event: Event, source: Source | None, now: datetime) -> None:
-    """Append one inbound event; ``type`` is the gateway's event name when it came from one."""
+def journal_event(
+    store: Store, event: Event, source: Source | None, now: datetime, note: dict[str, object] | None = None
+) -> None:
+    """Append one inbound event; ``type`` is the gateway's event name when it came from one.
+
+    ``note`` holds the engine's own findings about the event under ``"engine"``.
+    """
     kind = type(event).__name__
     account_id = None if isinstance(event, QuoteReceived) else getattr(event, "account_id", None)
-    payload = {"event": kind, **normalised(event)}
+    payload: dict[str, object] = {"event": kind, **normalised(event)}
+    if note:
+        payload["engine"] = note
     row_type = source.type if source is not None else kind
     raw = source.raw if source is not None else None
     store.append_journal(JournalRow(None, now, account_id, row_type, raw, payload))  # type: ignore[arg-type]
@@ -60,16 +67,17 @@ def _action_json(action: Action) -> dict[str, Any]:
     return data
 
 
-def replay_events(store: Store, since: datetime) -> Iterator[tuple[datetime, Event]]:
-    """Today's journaled inbound events, rebuilt as domain events, in arrival order."""
+def replay_events(store: Store, since: datetime) -> Iterator[tuple[Event, dict[str, Any]]]:
+    """Today's journaled inbound events as domain events, with the engine's notes, in arrival order."""
     for row in store.journal(since=since):
         if row.type == DECISION:
             continue
         payload = dict(row.payload)
         kind = payload.pop("event", None)
+        note = payload.pop("engine", None)
         if not isinstance(kind, str):
             continue
-        yield row.ts, event_from_normalised(kind, payload)
+        yield event_from_normalised(kind, payload), note if isinstance(note, dict) else {}
 
 
 __all__ = ["DECISION", "journal_decision", "journal_event", "replay_events"]

@@ -33,17 +33,19 @@ def merge(decisions: list[Decision], positions: Mapping[str, int], orders_on: Ma
         plan.send = [(flat, a) for a in flat.actions]
         plan.superseded = [(d, a) for d in decisions if d is not flat for a in d.actions]
         return plan
-    closing = _merge_cuts(decisions, positions, orders_on, plan)
+    cancelled = _merge_cuts(decisions, positions, orders_on, plan)
     seen_orders: set[int] = set()
     for decision in decisions:
         for action in decision.actions:
             if action.kind in CUTS:
                 continue
-            if _covered(action, closing, seen_orders):
+            if _covered(action, cancelled, seen_orders):
                 plan.superseded.append((decision, action))
                 continue
             if action.order_id is not None:
                 seen_orders.add(action.order_id)
+            elif action.kind is ActionKind.CANCEL_ALL:
+                cancelled.add(action.contract_id or "*")
             plan.send.append((decision, action))
     return plan
 
@@ -51,7 +53,10 @@ def merge(decisions: list[Decision], positions: Mapping[str, int], orders_on: Ma
 def _merge_cuts(
     decisions: list[Decision], positions: Mapping[str, int], orders_on: Mapping[str, int], plan: Plan
 ) -> set[str]:
-    """Keep the largest cut per contract (first in rule order on a tie); return contracts closed whole."""
+    """Keep the largest cut per contract (first in rule order on a tie).
+
+    Returns the contracts whose orders the plan already cancels (those closed whole).
+    """
     best: dict[str, tuple[Decision, Action]] = {}
     for decision in decisions:
         for action in decision.actions:
@@ -64,26 +69,26 @@ def _merge_cuts(
                 best[action.contract_id] = (decision, action)
             else:
                 plan.superseded.append((decision, action))
-    closing: set[str] = set()
+    cancelled: set[str] = set()
     for contract_id, (decision, action) in best.items():
         held = abs(positions.get(contract_id, 0))
         if held == 0:
             continue
         size = min(action.size or held, held)
         if size == held:
-            closing.add(contract_id)
             if orders_on.get(contract_id):
+                cancelled.add(contract_id)
                 plan.send.append((decision, Action(ActionKind.CANCEL_ALL, contract_id=contract_id)))
             plan.send.append((decision, close(contract_id, size)))
         else:
             plan.send.append((decision, reduce(contract_id, size)))
-    return closing
+    return cancelled
 
 
-def _covered(action: Action, closing: set[str], seen_orders: set[int]) -> bool:
-    """An order action is moot when its contract is being closed whole or it was already planned."""
-    if action.contract_id in closing:
-        return True
+def _covered(action: Action, cancelled: set[str], seen_orders: set[int]) -> bool:
+    """An order action is moot when its contract's orders are already being cancelled, or it was planned."""
+    if "*" in cancelled or action.contract_id in cancelled:
+        return action.kind in (ActionKind.CANCEL_ALL, ActionKind.CANCEL_ORDER)
     return action.order_id is not None and action.order_id in seen_orders
 
 

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from decimal import Decimal
 
 from risk_manager.broker.base import Broker, BrokerError
 from risk_manager.domain import (
     AccountUpdated,
     Evaluate,
     FillReceived,
-    OrderUpdated,
-    Position,
-    PositionUpdated,
 )
 from risk_manager.engine.engine import Engine, Source
 from risk_manager.engine.journal import replay_events
-from risk_manager.schedule import Lockout, Timer
+from risk_manager.schedule import Lockout, LockoutBook, Timer
 from risk_manager.store import LockRow, TimerRow
 from risk_manager.store.timefmt import from_iso
 
@@ -34,6 +30,7 @@ def restore(engine: Engine) -> None:
     now = engine.clock.now()
     store = engine.store.store
     active = [_lockout(row) for row in store.active_lockouts()]
+    engine.locks = LockoutBook(store.max_lockout_id() + 1)  # ids of cleared locks are taken too
     expired = engine.locks.restore(active, now)
     for lock in engine.locks.active():
         state = engine.account(lock.account_id)
@@ -69,8 +66,9 @@ def _rebuild(engine: Engine, now: datetime) -> None:
                 r.order_id for r in store.fills(state.account_id, state.trading_date) if r.daemon_order
             )
     count = 0
-    for _, event in replay_events(store, since):
-        engine.fold(event)
+    for event, note in replay_events(store, since):
+        trade = note.get("trade")
+        engine.fold(event, trade=trade if isinstance(trade, bool) else None)
         count += 1
     for state in engine.states.values():
         state.seed_shadow()
@@ -104,20 +102,11 @@ async def _resync_account(engine: Engine, broker: Broker, account_id: int) -> No
     for fill in sorted(trades, key=lambda f: (f.at, f.id)):
         if fill.id not in state.fills:
             engine.handle(FillReceived(now, fill), Source("Trade/search", None))
-    positions = {p.contract_id: p for p in await broker.search_open_positions(account_id)}
-    for contract_id in [c for c in state.positions if c not in positions]:
-        flat = Position(account_id, contract_id, 0, Decimal(0), now)
-        engine.handle(PositionUpdated(now, flat), Source("Position/searchOpen", None))
-    for position in positions.values():
-        if state.positions.get(position.contract_id) != position:
-            engine.handle(PositionUpdated(now, position), Source("Position/searchOpen", None))
-    orders = {o.id: o for o in await broker.search_open_orders(account_id)}
-    for order_id in [o for o in state.orders if o not in orders]:
-        state.orders.pop(order_id, None)  # ended while we were away: filled or cancelled
-    for order in orders.values():
-        if state.orders.get(order.id) != order:
-            engine.handle(OrderUpdated(now, order), Source("Order/searchOpen", None))
-    state.seed_shadow()
+    # Orders and positions are folded to the broker's truth without evaluating each one;
+    # the Evaluate that follows runs every rule (and lockout mode) once on the result.
+    orders = await broker.search_open_orders(account_id)
+    positions = await broker.search_open_positions(account_id)
+    engine.adopt(state, positions, orders, now, "Resync")
 
 
 def _lockout(row: LockRow) -> Lockout:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from risk_manager.domain import (
     ZERO,
