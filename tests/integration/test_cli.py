@@ -226,10 +226,6 @@ def test_replay_of_a_malformed_scenario_exits_4_naming_file_and_line(
     assert message in result.stderr.splitlines()[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Scenario._in_order is a model validator: its problem is placed on the document (line 1)",
-)
 def test_an_event_out_of_time_order_is_reported_at_its_own_line(tmp_path: Path) -> None:
     body = "  - {at: 2026-03-10T13:00:00Z, type: GatewayQuote, contractId: CON.F.US.MNQ.H26, data: {}}\n"
 

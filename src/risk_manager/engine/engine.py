@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from risk_manager.broker.base import BrokerError
 from risk_manager.config.risk import GeneralConfig, RiskConfig
 from risk_manager.domain import (
+    CENT,
     CUTS,
     ZERO,
     AccountUpdated,
@@ -104,6 +105,8 @@ class Engine:
         self._base = base_config if general.protect_unlisted_accounts else None
         self._rules: dict[int, dict[type, tuple[ActiveRule, ...]]] = {}
         self._holders: dict[str, set[int]] = defaultdict(set)
+        #: when each account last had actions sent: the reconciler leaves them 5 s to confirm
+        self._last_sent: dict[int, datetime] = {}
         #: accounts holding an account-wide lock: the only ones the reconciler looks at
         self._locked: set[int] = set()
         #: per account, the rules that ask to be woken at a time of their own (session edges)
@@ -344,7 +347,7 @@ class Engine:
         """The broker's P&L is used; a disagreement with our own computation is only logged."""
         if fill.pnl is None or computed is None or fill.voided:
             return
-        if cents(fill.pnl) != cents(computed):  # type: ignore[arg-type]
+        if abs(fill.pnl - computed) >= CENT:  # type: ignore[operator]  # a half-cent tie is agreement
             log.warning(
                 "P&L cross-check: account %s fill %s broker %s, computed %.2f",
                 state.account_id,
@@ -381,6 +384,8 @@ class Engine:
                 self._release(decision, now)
             for change in decision.timers:
                 self._set_timer(state, change)
+        if plan.send:
+            self._last_sent[state.account_id] = now
         for decision, action in plan.superseded:
             self._log(
                 now,
@@ -596,6 +601,9 @@ class Engine:
             state = self.states.get(account_id)
             if state is None or not self._exposed_under_lock(state) or self.executor.in_flight(account_id):
                 continue
+            sent = self._last_sent.get(account_id)
+            if sent is not None and now - sent < PENDING_CLOSE_FOR:
+                continue  # what was just sent may still be confirming (SPEC §4.1: <= 5 s)
             self.executor.spawn(self._reconcile_account(state))
 
     async def _reconcile_account(self, state: AccountState) -> None:

@@ -74,6 +74,8 @@ class AccountState:
     held_locks: set[tuple[str, str]] = field(default_factory=set)
     #: fill-derived (size, avg) per contract: the ledger's own view, used for the cross-check.
     _shadow: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
+    #: the ledger's own P&L per fill, so a late void can take it back out
+    _computed: dict[int, Decimal] = field(default_factory=dict)
     #: (mark, unrealized P&L) per held contract, valid while the mark is the same object.
     _unrealized: dict[str, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
     #: running unrealized total, its parts, and the market version it is valid for (-1: stale)
@@ -201,15 +203,18 @@ class AccountState:
             if fill.voided and not known.voided:
                 self.fills[fill.id] = fill
                 self._book(known, sign=-1)
+                self.computed_realized -= self._computed.pop(fill.id, ZERO)
             return FillEffect(is_entry=False, closed=0, computed_pnl=None, duplicate=True)
         self.fills[fill.id] = fill
+        if fill.voided:  # a busted trade: the broker's position never held it (SPEC §4.4)
+            return FillEffect(is_entry=False, closed=0, computed_pnl=None)
         effect = self._shadow_fill(fill)
-        if not fill.voided:
-            self._book(fill, sign=1)
-            if effect.computed_pnl is not None:
-                self.computed_realized += effect.computed_pnl
-            if effect.is_entry and count_as_trade:
-                self.trades.setdefault(fill.order_id, fill.at)
+        self._book(fill, sign=1)
+        if effect.computed_pnl is not None:
+            self.computed_realized += effect.computed_pnl
+            self._computed[fill.id] = effect.computed_pnl
+        if effect.is_entry and count_as_trade:
+            self.trades.setdefault(fill.order_id, fill.at)
         return effect
 
     def _book(self, fill: Fill, *, sign: int) -> None:
@@ -257,6 +262,7 @@ class AccountState:
         self.trading_date, self.day_ends_at = trading_date, day_ends_at
         self.fills.clear()
         self.trades.clear()
+        self._computed.clear()
         self.realized_gross = self.fees = self.computed_realized = ZERO
 
 

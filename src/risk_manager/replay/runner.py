@@ -25,6 +25,7 @@ from risk_manager.schedule import ExchangeCalendar, ManualClock
 from risk_manager.store import Store
 
 DB_NAME = "risk_manager.db"
+FLUSH_EVERY = timedelta(seconds=1)
 log = logging.getLogger("risk_manager.replay")
 
 
@@ -62,6 +63,7 @@ class ScenarioRun:
             timedelta(seconds=guard.poll_interval_seconds) if guard is not None and guard.enabled else None
         )
         self.next_poll: datetime | None = None
+        self._flushed = scenario.start
         self.store: Store | None = None
         self.engine: Engine | None = None
 
@@ -160,6 +162,9 @@ class ScenarioRun:
     async def advance_to(self, when: datetime) -> None:
         """Move the clock to ``when``, stopping at every deadline (and account poll) on the way."""
         assert self.engine is not None
+        if when - self._flushed >= FLUSH_EVERY:
+            self.engine.flush(self.clock.now(), wait=False)  # the daemon's 1 s tick flushes as time goes on
+            self._flushed = when
         while (deadline := self._next_stop()) <= when:
             if deadline > self.clock.now():
                 self.clock.set(deadline)

@@ -91,17 +91,6 @@ class Scenario(_Model):
     snapshot: ScenarioSnapshot = ScenarioSnapshot()
     events: list[ScenarioEvent] = []
 
-    @model_validator(mode="after")
-    def _in_order(self) -> Scenario:
-        last = self.start
-        for index, event in enumerate(self.events):
-            if event.at < last:
-                raise ValueError(f"events[{index}] at {event.at.isoformat()} is before the previous time")
-            last = event.at
-        if self.end is not None and self.end < last:
-            raise ValueError("end is before the last event")
-        return self
-
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
@@ -128,12 +117,29 @@ def load_scenario(path: Path) -> LoadedScenario:
     """Read and validate a scenario; raises ConfigError with ``<file>:<line>:`` problems."""
     doc = load_yaml(path)
     scenario = parse_model(Scenario, doc.data, doc, str(path))
+    _check_order(scenario, doc, str(path))
     general = parse_model(GeneralConfig, scenario.general, doc, str(path), ("general",))
     rules = parse_model(RulesConfig, scenario.rules, doc, str(path), ("rules",))
     holidays = None
     if scenario.holidays is not None:
         holidays = parse_model(HolidaysConfig, scenario.holidays, doc, str(path), ("holidays",))
     return LoadedScenario(path, scenario, general, rules, holidays, _snapshot(scenario, doc, str(path)))
+
+
+def _check_order(scenario: Scenario, doc: YamlDoc, path: str) -> None:
+    """Events in time order from ``start``, and ``end`` after the last; each problem at its own line."""
+    problems: list[ConfigProblem] = []
+    last = scenario.start
+    for index, event in enumerate(scenario.events):
+        if event.at < last:
+            line = doc.line_of(("events", index, "at")) or doc.line_of(("events", index))
+            message = f"{event.at.isoformat()} is before the previous time {last.isoformat()}"
+            problems.append(ConfigProblem(path, line, f"events[{index}].at", message))
+        last = max(last, event.at)
+    if scenario.end is not None and scenario.end < last:
+        problems.append(ConfigProblem(path, doc.line_of(("end",)), "end", "is before the last event"))
+    if problems:
+        raise ConfigError(problems)
 
 
 def _snapshot(scenario: Scenario, doc: YamlDoc, path: str) -> Snapshot:

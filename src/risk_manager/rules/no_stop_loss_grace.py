@@ -38,7 +38,9 @@ def triggers(config: NoStopLossGraceConfig) -> frozenset[type]:
     return frozenset({PositionUpdated, OrderUpdated, Tick, Evaluate})
 
 
-def evaluate(config: NoStopLossGraceConfig, state: AccountState, event: Event, now: datetime) -> list[Decision]:
+def evaluate(
+    config: NoStopLossGraceConfig, state: AccountState, event: Event, now: datetime
+) -> list[Decision]:
     """Start, cancel or act on the grace timer of every held contract (and of every timer left).
 
     Whatever the event, the whole account is checked: it costs a pass over a handful of
@@ -65,7 +67,7 @@ def _check(
     if size == 0:
         if expires_at is None:
             return None
-        return _cancel(state, name, f"{symbol} flat: grace cancelled", contract_id)
+        return _cancel(state, name, f"{symbol} flat: grace cancelled", {"contract_id": contract_id})
     covered = state.protected_quantity(contract_id)
     held = abs(size)
     seen = {"contract_id": contract_id, "size": str(size), "covered": str(covered)}
@@ -73,7 +75,7 @@ def _check(
         if expires_at is None:
             return None
         reason = f"{symbol} {size:+d} protected (stops cover {covered} of {held}): grace cancelled"
-        return _cancel(state, name, reason, contract_id, **seen)
+        return _cancel(state, name, reason, seen)
     grace = config.grace_period_seconds
     if expires_at is None:
         until = now + timedelta(seconds=grace)
@@ -83,14 +85,15 @@ def _check(
         return Decision(state.account_id, RULE_ID, reason, (), None, seen, timers=(change,))
     if expires_at > now:
         return None
-    reason = f"{symbol} {size:+d} without a full stop loss after {grace} s grace (stops cover {covered} of {held})"
+    reason = (
+        f"{symbol} {size:+d} without a full stop loss after {grace} s grace (stops cover {covered} of {held})"
+    )
     seen["expired_at"] = expires_at.isoformat()
     actions = (close(contract_id, held),)
     return Decision(state.account_id, RULE_ID, reason, actions, None, seen, timers=(TimerChange(name, None),))
 
 
-def _cancel(state: AccountState, name: str, reason: str, contract_id: str, **seen: str) -> Decision:
-    seen.setdefault("contract_id", contract_id)
+def _cancel(state: AccountState, name: str, reason: str, seen: dict[str, str]) -> Decision:
     return Decision(state.account_id, RULE_ID, reason, (), None, seen, timers=(TimerChange(name, None),))
 
 

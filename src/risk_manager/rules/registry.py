@@ -12,6 +12,7 @@ from risk_manager.config.risk import RulesConfig
 from risk_manager.domain import Decision, Event
 from risk_manager.ledger import AccountState
 from risk_manager.rules import (
+    auth_loss_guard,
     cooldown_after_loss,
     daily_realized_loss,
     daily_realized_profit,
@@ -19,8 +20,11 @@ from risk_manager.rules import (
     max_contracts,
     max_contracts_per_instrument,
     max_unrealized_profit,
+    no_stop_loss_grace,
+    session_block_outside,
     symbol_blocks,
     trade_frequency_limit,
+    trade_management,
 )
 
 Evaluator = Callable[[Any, AccountState, Event, datetime], list[Decision]]
@@ -82,6 +86,10 @@ REGISTRY: dict[str, RuleSpec] = {
         ("daily_realized_profit", daily_realized_profit),
         ("cooldown_after_loss", cooldown_after_loss),
         ("trade_frequency_limit", trade_frequency_limit),
+        ("session_block_outside", session_block_outside),
+        ("auth_loss_guard", auth_loss_guard),
+        ("no_stop_loss_grace", no_stop_loss_grace),
+        ("trade_management", trade_management),
     )
 }
 

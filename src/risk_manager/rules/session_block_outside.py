@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from risk_manager.config.risk import SessionBlockOutsideConfig
 from risk_manager.config.risk import SessionWindow as WindowConfig
@@ -44,7 +44,6 @@ from risk_manager.schedule import ExchangeCalendar, SessionSchedule, SessionWind
 
 RULE_ID = "RULE-009"
 
-_ONE_DAY = timedelta(days=1)
 _CACHE_LIMIT = 32
 
 
@@ -71,8 +70,12 @@ def evaluate(
     """
     plan = _plan(config, state.calendar)
     if isinstance(event, OrderUpdated | PositionUpdated):
-        contract_id = event.order.contract_id if isinstance(event, OrderUpdated) else event.position.contract_id
-        decision = _lock_if_closed(config, state, plan, plan.scope_of(state.catalog.symbol(contract_id)), now, event)
+        contract_id = (
+            event.order.contract_id if isinstance(event, OrderUpdated) else event.position.contract_id
+        )
+        decision = _lock_if_closed(
+            config, state, plan, plan.scope_of(state.catalog.symbol(contract_id)), now, event
+        )
         return [decision] if decision is not None else []
     decisions = [_lock_if_closed(config, state, plan, scope, now, None) for scope in plan.scopes]
     return [d for d in decisions if d is not None]
@@ -88,6 +91,8 @@ class _Scope:
     name: str
     window: WindowConfig
     schedule: SessionSchedule
+    #: the same window ignoring holidays and early closes (to say why a scope is closed)
+    regular: SessionSchedule
 
     @property
     def is_account(self) -> bool:
@@ -135,20 +140,12 @@ def _plan(config: SessionBlockOutsideConfig, calendar: ExchangeCalendar | None) 
         _plans.clear()
     windows = [(ACCOUNT_SCOPE, None, config.session)]
     windows += [(symbol, symbol, config.per_instrument[symbol]) for symbol in sorted(config.per_instrument)]
-    scopes = tuple(
-        _Scope(
-            name,
-            window,
-            SessionSchedule(
-                SessionWindow(window.start, window.end, window.zone, window.weekdays),
-                calendar,
-                symbol,
-                config.respect_holidays,
-            ),
-        )
-        for name, symbol, window in windows
-    )
-    plan = _Plan(scopes, frozenset(config.per_instrument))
+    scopes = []
+    for name, symbol, window in windows:
+        times = SessionWindow(window.start, window.end, window.zone, window.weekdays)
+        schedule = SessionSchedule(times, calendar, symbol, config.respect_holidays)
+        scopes.append(_Scope(name, window, schedule, SessionSchedule(times, calendar, symbol, False)))
+    plan = _Plan(tuple(scopes), frozenset(config.per_instrument))
     _plans[key] = (config, calendar, plan)
     return plan
 
@@ -195,20 +192,24 @@ def _lock_if_closed(
 def _close_scope(state: AccountState, plan: _Plan, scope: _Scope) -> tuple[Action, ...]:
     """The scope's window ended: flatten the account, or close and cancel one symbol.
 
-    An account flatten would also close symbols trading in windows of their own, so when
-    the account holds any of those, its session symbols are closed one contract at a time.
+    Nothing held, nothing sent: the lock alone. An account flatten would also close
+    symbols trading in windows of their own, so when the account holds any of those, its
+    session symbols are closed one contract at a time instead.
     """
     symbol = state.catalog.symbol
-    held = [*state.positions, *(o.contract_id for o in state.orders.values())]
-    if scope.is_account and all(plan.covers(scope, symbol(cid)) for cid in held):
+    orders = list(_trader_orders(state))
+    held = [*state.positions, *(o.contract_id for o in orders)]
+    if scope.is_account and held and all(plan.covers(scope, symbol(cid)) for cid in held):
         return (Action(ActionKind.CANCEL_ALL), Action(ActionKind.CLOSE_ALL))
     actions: list[Action] = [
-        close(cid, abs(p.size)) for cid, p in sorted(state.positions.items()) if plan.covers(scope, symbol(cid))
+        close(cid, abs(p.size))
+        for cid, p in sorted(state.positions.items())
+        if plan.covers(scope, symbol(cid))
     ]
     # Closing a whole position cancels that contract's orders (SPEC §2: the merge adds it).
     actions += [
         cancel_order(o.id, o.contract_id)
-        for o in _trader_orders(state)
+        for o in orders
         if o.contract_id not in state.positions and plan.covers(scope, symbol(o.contract_id))
     ]
     return tuple(actions)
@@ -267,29 +268,20 @@ def _window_text(window: WindowConfig) -> str:
 
 
 def _why_closed(scope: _Scope, now: datetime) -> str:
-    """`` (early close ...)`` or `` (holiday ...)`` when the calendar, not the clock, closed it."""
-    schedule = scope.schedule
-    if not schedule.respect_holidays:
+    """`` (holiday ...)`` or `` (early close ...)`` when the calendar, not the clock, closed it."""
+    if not scope.schedule.respect_holidays:
         return ""
-    zone = scope.window.zone
-    today = now.astimezone(zone).date()
-    for opens_on in (today, today - _ONE_DAY):
-        session = schedule.session_on(opens_on)
-        if session is not None and session.early and session.close_at <= now < _scheduled_close(scope, session.closes_on):
-            return f" (early close {session.closes_on} {session.close_at.astimezone(zone):%H:%M})"
-    for closes_on in (today, today + _ONE_DAY):
-        name = schedule.calendar.holiday_name(schedule.symbol, closes_on)
-        opens_on = closes_on - _ONE_DAY if scope.window.end < scope.window.start else closes_on
-        if name is not None and opens_on.weekday() in scope.window.weekdays and opens_on <= today:
-            return f" (holiday {closes_on} {name})"
+    regular = scope.regular.window_containing(now)
+    if regular is None:
+        return ""
+    calendar, symbol = scope.schedule.calendar, scope.schedule.symbol
+    name = calendar.holiday_name(symbol, regular.closes_on)
+    if name is not None:
+        return f" (holiday {regular.closes_on} {name})"
+    early = calendar.early_close(symbol, regular.closes_on)
+    if early is not None:
+        return f" (early close {regular.closes_on} {early.astimezone(scope.window.zone):%H:%M})"
     return ""
-
-
-def _scheduled_close(scope: _Scope, closes_on: date) -> datetime:
-    """The regular end of the session closing on ``closes_on`` (before any early close)."""
-    from risk_manager.schedule._wallclock import local_instant
-
-    return local_instant(closes_on, scope.window.end, scope.window.zone)
 
 
 __all__ = ["RULE_ID", "evaluate", "triggers", "wakeup"]

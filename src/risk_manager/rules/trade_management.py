@@ -1,0 +1,378 @@
+"""RULE-012 Trade Management: attach and manage protective orders (SPEC §3, automation).
+
+For every held contract the rule compares the protective orders it finds with the ones
+the position should have, and returns the orders to place, modify or cancel:
+
+* the *managed stop* is the daemon's stop, else the trader's RULE-008-qualifying stop
+  (working, opposite side, with a stop or trail price) nearest the mark;
+* with none, a stop of |size| is placed ``auto_stop_loss.ticks`` beyond the average price
+  on the loss side (or at the breakeven/trailing level when that is more protective);
+* with ``auto_take_profit``, a limit of |size| ``ticks`` beyond the average on the profit side;
+* breakeven (best ``trigger_ticks`` in profit: avg + ``offset_ticks`` toward profit) and
+  trailing (best ``activation_ticks`` in profit: ``trail_ticks`` behind the best) move the
+  managed stop, the more protective of the two, and only ever tighter;
+* a size change resizes the daemon's orders, a flat position cancels them.
+
+It never closes a position and never locks. Prices are rounded to the tick grid: a long
+stop and a short target down, a short stop and a long target up, breakeven away from the
+loss. "Best" is the most favourable mark since the position opened (``state.best_marks``,
+kept by the engine on every quote).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from risk_manager.config.risk import TradeManagementConfig
+from risk_manager.domain import (
+    Action,
+    ActionKind,
+    Decision,
+    Evaluate,
+    Event,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    OrderUpdated,
+    Position,
+    PositionUpdated,
+    QuoteReceived,
+    TickSpec,
+    cancel_order,
+)
+from risk_manager.domain.trading import STOP_TYPES
+from risk_manager.ledger import AccountState
+
+RULE_ID = "RULE-012"
+#: SPEC §4.1: a daemon close awaits confirmation for up to 5 s; no order is added to a
+#: position that is going away (the close would leave it working on a flat contract).
+CLOSE_PENDING_FOR = timedelta(seconds=5)
+_NO_DISTANCE = Decimal("Infinity")
+
+
+def triggers(config: TradeManagementConfig) -> frozenset[type]:
+    """SPEC: position, quote and order events; startup and reload (SPEC §4.2)."""
+    return frozenset({PositionUpdated, OrderUpdated, QuoteReceived, Evaluate})
+
+
+def evaluate(
+    config: TradeManagementConfig, state: AccountState, event: Event, now: datetime
+) -> list[Decision]:
+    decisions: list[Decision] = []
+    for contract_id in _contracts(state, event):
+        if _fill_under_way(event, contract_id):
+            continue  # the position update that follows this fill is the one to act on
+        decisions.extend(_manage(config, state, contract_id, now))
+    return decisions
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    """A stop or target price and the reason (with its numbers) that chose it."""
+
+    price: Decimal
+    reason: str
+
+
+# -- which contracts -------------------------------------------------------------------------
+
+
+def _contracts(state: AccountState, event: Event) -> list[str]:
+    """A quote, position or order concerns its own contract; startup and reload check all."""
+    if isinstance(event, QuoteReceived):
+        return [event.quote.contract_id]
+    if isinstance(event, PositionUpdated):
+        return [event.position.contract_id]
+    if isinstance(event, OrderUpdated):
+        return [event.order.contract_id]
+    if isinstance(event, Evaluate):
+        ours = {o.contract_id for o in state.orders.values() if o.id in state.daemon_orders}
+        return sorted(set(state.positions) | ours)
+    return []
+
+
+def _fill_under_way(event: Event, contract_id: str) -> bool:
+    """An order just filled on this contract: its position update has not arrived yet."""
+    return (
+        isinstance(event, OrderUpdated)
+        and event.order.contract_id == contract_id
+        and event.order.status is OrderStatus.FILLED
+    )
+
+
+# -- one contract ----------------------------------------------------------------------------
+
+
+def _manage(
+    config: TradeManagementConfig, state: AccountState, contract_id: str, now: datetime
+) -> list[Decision]:
+    symbol = state.catalog.symbol(contract_id)
+    ours = sorted(
+        (o for o in state.working_orders(contract_id) if o.id in state.daemon_orders and _is_protective(o)),
+        key=lambda o: o.id,
+    )
+    position = state.positions.get(contract_id)
+    if position is None:
+        return [_cancel(state, o, f"{symbol} flat: cancel daemon {_noun(o)} {o.id}") for o in ours]
+    size, held = position.size, abs(position.size)
+    closing = OrderSide.closing(size)
+    decisions = [
+        _cancel(state, o, f"{symbol} {size:+d}: daemon {_noun(o)} {o.id} is on the opening side (reversed)")
+        for o in ours
+        if o.side is not closing
+    ]
+    ours = [o for o in ours if o.side is closing]
+    tick = state.catalog.tick(contract_id)
+    if tick is None:
+        return decisions  # unknown tick spec (SPEC §4.4): no price can be computed
+    book = _Book(config, state, position, tick, now)
+    stops = [o for o in ours if o.type in STOP_TYPES]
+    targets = [o for o in ours if o.type is OrderType.LIMIT]
+    managed = book.managed_stop(stops)
+    for extra in stops:
+        if managed is not None and extra.id != managed.id:
+            decisions.append(_cancel(state, extra, f"{symbol} {size:+d}: duplicate daemon stop {extra.id}"))
+    stop = book.place_stop() if managed is None else book.move_stop(managed)
+    if stop is not None:
+        decisions.append(stop)
+    for index, target in enumerate(targets):
+        if index:
+            decisions.append(
+                _cancel(state, target, f"{symbol} {size:+d}: duplicate daemon target {target.id}")
+            )
+        elif target.size != held:
+            decisions.append(book.resize(target, ActionKind.MODIFY_TARGET, target.limit_price))
+    placing_stop = stop is not None and stop.actions[0].kind is ActionKind.PLACE_STOP
+    # The target waits for the stop's own order event: a second order placed on the same
+    # event would be unseen (not yet in ``state.orders``) when the first one's event
+    # arrives, and placed twice. The stop, the one that protects, goes first.
+    if not targets and not placing_stop and book.wants_target():
+        placed = book.place_target()
+        if placed is not None:
+            decisions.append(placed)
+    return decisions
+
+
+class _Book:
+    """The protective-order arithmetic for one held position (long or short)."""
+
+    def __init__(
+        self,
+        config: TradeManagementConfig,
+        state: AccountState,
+        position: Position,
+        tick: TickSpec,
+        now: datetime,
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.position = position
+        self.contract_id = position.contract_id
+        self.symbol = state.catalog.symbol(position.contract_id)
+        self.size = position.size
+        self.held = abs(position.size)
+        self.long = position.size > 0
+        self.direction = 1 if self.long else -1
+        self.closing = OrderSide.closing(position.size)
+        self.avg = position.avg_price
+        self.tick_size = tick.tick_size
+        self.mark = state.market.mark(position.contract_id)
+        self.best = state.best_marks.get(position.contract_id)
+        sent = state.pending_closes.get(position.contract_id)
+        self.closing_soon = sent is not None and now - sent <= CLOSE_PENDING_FOR
+
+    # -- stops ---------------------------------------------------------------------------
+
+    def managed_stop(self, daemon_stops: list[Order]) -> Order | None:
+        """The daemon's stop, else the trader's qualifying stop nearest the mark (tie: lower id)."""
+        candidates = daemon_stops or self.state.protective_stops(self.contract_id)
+        reference = self.mark if self.mark is not None else self.avg
+        return min(candidates, key=lambda o: (_distance(o, reference), o.id), default=None)
+
+    def place_stop(self) -> Decision | None:
+        """No managed stop: the auto stop, or the breakeven/trailing level when more protective."""
+        levels = list(self._moved_levels())
+        auto = self.config.auto_stop_loss
+        if auto is not None and auto.enabled:
+            side = "below" if self.long else "above"
+            price = self._stop_price(self.avg - self.direction * auto.ticks * self.tick_size)
+            levels.insert(0, _Level(price, f"auto stop {auto.ticks} ticks {side} {_num(self.avg)}"))
+        level = self._most_protective(levels)
+        if level is None or self.closing_soon or not self._rests(level.price, stop=True):
+            return None
+        action = Action(
+            ActionKind.PLACE_STOP, self.contract_id, self.held, price=level.price, side=self.closing
+        )
+        return self._decision(level.reason, action, level.price)
+
+    def move_stop(self, managed: Order) -> Decision | None:
+        """Tighten the managed stop to breakeven or the trail; resize it if it is the daemon's."""
+        level = self._most_protective(list(self._moved_levels()))
+        current = managed.stop_price
+        tighten = (
+            level is not None
+            and current is not None
+            and self._tighter(level.price, current)
+            and self._rests(level.price, stop=True)
+        )
+        resize = managed.id in self.state.daemon_orders and managed.size != self.held
+        if tighten:
+            assert level is not None
+            action = Action(
+                ActionKind.MODIFY_STOP,
+                self.contract_id,
+                self.held if resize else None,
+                managed.id,
+                level.price,
+            )
+            reason = f"{level.reason}, resized to {self.held}" if resize else level.reason
+            return self._decision(reason, action, level.price, order_id=str(managed.id), was=_num(current))
+        if resize:
+            return self.resize(managed, ActionKind.MODIFY_STOP, current)
+        return None
+
+    def _moved_levels(self) -> Iterable[_Level]:
+        """Breakeven and trailing levels, for those the best mark has armed."""
+        if self.best is None:
+            return
+        profit = (self.best - self.avg) * self.direction / self.tick_size  # ticks, maybe fractional
+        best = _num(self.best)
+        breakeven = self.config.breakeven
+        if breakeven is not None and breakeven.enabled and profit >= breakeven.trigger_ticks:
+            # rounded away from the loss: the stop never ends on the losing side of the average
+            raw = self.avg + self.direction * breakeven.offset_ticks * self.tick_size
+            price = _to_tick(raw, self.tick_size, up=self.long)
+            sign = "+" if self.long else "-"
+            reason = (
+                f"breakeven {_num(self.avg)} {sign} {_count(breakeven.offset_ticks, 'tick')}"
+                f" (best {best}, {_ticks(profit)} ticks in profit)"
+            )
+            yield _Level(price, reason)
+        trailing = self.config.trailing_stop
+        if trailing is not None and trailing.enabled and profit >= trailing.activation_ticks:
+            price = self._stop_price(self.best - self.direction * trailing.trail_ticks * self.tick_size)
+            yield _Level(price, f"trail {trailing.trail_ticks} ticks behind best {best}")
+
+    def _stop_price(self, raw: Decimal) -> Decimal:
+        """A long stop rounds down, a short stop up (SPEC §3 RULE-012)."""
+        return _to_tick(raw, self.tick_size, up=not self.long)
+
+    def _tighter(self, price: Decimal, than: Decimal) -> bool:
+        return price > than if self.long else price < than
+
+    def _most_protective(self, levels: list[_Level]) -> _Level | None:
+        """The highest stop of a long, the lowest of a short; the first listed on a tie."""
+        chosen: _Level | None = None
+        for level in levels:
+            if chosen is None or self._tighter(level.price, chosen.price):
+                chosen = level
+        return chosen
+
+    # -- targets -------------------------------------------------------------------------
+
+    def wants_target(self) -> bool:
+        """Take-profit on, and no closing-side limit of the trader already takes the profit."""
+        take_profit = self.config.auto_take_profit
+        if take_profit is None or not take_profit.enabled:
+            return False
+        return not any(
+            o.type is OrderType.LIMIT and o.side is self.closing
+            for o in self.state.working_orders(self.contract_id)
+        )
+
+    def place_target(self) -> Decision | None:
+        take_profit = self.config.auto_take_profit
+        assert take_profit is not None
+        # a long target rounds up, a short target down: never nearer than the configured ticks
+        raw = self.avg + self.direction * take_profit.ticks * self.tick_size
+        price = _to_tick(raw, self.tick_size, up=self.long)
+        if self.closing_soon or not self._rests(price, stop=False):
+            return None
+        side = "above" if self.long else "below"
+        reason = f"auto target {take_profit.ticks} ticks {side} {_num(self.avg)}"
+        action = Action(ActionKind.PLACE_TARGET, self.contract_id, self.held, price=price, side=self.closing)
+        return self._decision(reason, action, price)
+
+    # -- shared --------------------------------------------------------------------------
+
+    def resize(self, order: Order, kind: ActionKind, price: Decimal | None) -> Decision:
+        """Size change: the daemon's order follows the position (its price is kept)."""
+        action = Action(kind, self.contract_id, self.held, order.id, price)
+        reason = f"{self.symbol} {self.size:+d}: resize daemon {_noun(order)} {order.id} from {order.size} to {self.held}"
+        return self._decision(reason, action, price, order_id=str(order.id))
+
+    def _rests(self, price: Decimal, *, stop: bool) -> bool:
+        """Whether an order at ``price`` would rest: a stop below a long's mark, a target above it.
+
+        One the mark has already passed would fill at once (or be refused), which would
+        close the position; RULE-012 never closes. Unknown mark: nothing to check against.
+        """
+        if self.mark is None:
+            return True
+        below = price < self.mark
+        return below == (stop == self.long) and price != self.mark
+
+    def _decision(self, reason: str, action: Action, price: Decimal | None, **seen: str) -> Decision:
+        state = {
+            "contract_id": self.contract_id,
+            "size": str(self.size),
+            "avg_price": str(self.avg),
+            "mark": "" if self.mark is None else str(self.mark),
+            "best": "" if self.best is None else str(self.best),
+            "price": "" if price is None else str(price),
+            **seen,
+        }
+        return Decision(self.state.account_id, RULE_ID, reason, (action,), None, state)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _is_protective(order: Order) -> bool:
+    """The kinds of daemon order RULE-012 owns: stops and limits (a daemon close is a market order)."""
+    return order.type in STOP_TYPES or order.type is OrderType.LIMIT
+
+
+def _noun(order: Order) -> str:
+    return "stop" if order.type in STOP_TYPES else "target"
+
+
+def _cancel(state: AccountState, order: Order, reason: str) -> Decision:
+    seen = {"contract_id": order.contract_id, "order_id": str(order.id)}
+    return Decision(
+        state.account_id, RULE_ID, reason, (cancel_order(order.id, order.contract_id),), None, seen
+    )
+
+
+def _distance(order: Order, reference: Decimal) -> Decimal:
+    """How far a stop's trigger is from the mark; a trail-only stop ranks last."""
+    return abs(order.stop_price - reference) if order.stop_price is not None else _NO_DISTANCE
+
+
+def _to_tick(price: Decimal, tick_size: Decimal, *, up: bool) -> Decimal:
+    """``price`` on the tick grid, rounded up (ceiling) or down (floor)."""
+    steps = (price / tick_size).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    return (steps * tick_size).quantize(tick_size)
+
+
+def _num(value: Decimal) -> str:
+    """A price for a reason: at least two decimals (21000.00), more only when it has them."""
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return f"{value:.{max(2, places)}f}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _ticks(value: Decimal) -> str:
+    """A tick count for a reason: 20, or 20.5 when the average is off the tick grid."""
+    return f"{value.normalize():f}"
+
+
+__all__ = ["RULE_ID", "evaluate", "triggers"]
