@@ -267,6 +267,9 @@ class Executor:
         is_stop = action.kind is ActionKind.PLACE_STOP
         order_type = OrderType.STOP if is_stop else OrderType.LIMIT
         tag = f"RM-{job.account_id}-{time.time_ns()}"
+        state = self._state_of(job.account_id)
+        if state is not None:
+            state.daemon_tags.add(tag)  # its order event may arrive before place_order returns
 
         async def call() -> None:
             order_id = await self._broker.place_order(
@@ -297,6 +300,7 @@ class Executor:
             await self._broker.modify_order(
                 job.account_id,
                 _req(action.order_id),
+                size=action.size,
                 stop_price=action.price if is_stop else None,
                 limit_price=None if is_stop else action.price,
             )
@@ -304,7 +308,9 @@ class Executor:
         async def modified() -> bool:
             orders = await self._broker.search_open_orders(job.account_id)
             order = next((o for o in orders if o.id == action.order_id), None)
-            return order is None or getattr(order, price_key) == action.price
+            return order is None or (
+                getattr(order, price_key) == action.price and action.size in (None, order.size)
+            )
 
         await self._attempt("modify_order", call, modified, failures, action.order_id)
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from risk_manager.broker.base import BrokerError
 from risk_manager.config.risk import GeneralConfig, RiskConfig
 from risk_manager.domain import (
+    ACCOUNT_SCOPE,
     CENT,
     CUTS,
     ZERO,
@@ -35,17 +36,19 @@ from risk_manager.domain import (
     QuoteReceived,
     Tick,
     TimerChange,
+    cancel_order,
     cents,
+    close,
     flatten,
 )
 from risk_manager.enforcement import Executor, Job, Outcome
-from risk_manager.engine.gate import causing_rule, lockout_mode
+from risk_manager.engine.gate import lockout_mode
 from risk_manager.engine.journal import journal_decision, journal_event
 from risk_manager.engine.merge import merge
 from risk_manager.engine.persist import GuardedStore
 from risk_manager.engine.records import Record, RecordSink, action_extras
 from risk_manager.ledger import AccountState, Market
-from risk_manager.rules import ActiveRule, active_rules, dispatch_table
+from risk_manager.rules import ActiveRule, active_rules, dispatch_table, rank
 from risk_manager.schedule import Clock, DailyReset, ExchangeCalendar, Lockout, LockoutBook, Timer, TimerBook
 from risk_manager.store import (
     DailyPnlRow,
@@ -145,6 +148,10 @@ class Engine:
         rules = active_rules(config.rules)
         self._rules[account_id] = dispatch_table(rules)
         self._wakers[account_id] = tuple(rule for rule in rules if rule.spec.wakeup is not None)
+        state.lock_exempt = {r.spec.id: r.spec.exempt(r.config) for r in rules if r.spec.exempt is not None}
+        state.holding_rules = frozenset(
+            r.spec.id for r in rules if r.spec.flattens is not None and not r.spec.flattens(r.config)
+        )
         self._wake(state, now)
         return state
 
@@ -279,7 +286,9 @@ class Engine:
             return previous
         if isinstance(event, OrderUpdated):
             order = event.order
-            if order.id not in state.orders and self._is_daemon_close(state, order, now):
+            if (order.custom_tag is not None and order.custom_tag in state.daemon_tags) or (
+                order.id not in state.orders and self._is_daemon_close(state, order, now)
+            ):
                 state.daemon_orders.add(order.id)
             return state.apply_order(order)
         if isinstance(event, FillReceived):
@@ -589,7 +598,24 @@ class Engine:
             log.error("daily backup or pruning failed: %s", exc)
 
     def _exposed_under_lock(self, state: AccountState) -> bool:
-        return state.is_locked() and bool(state.positions or state.orders)
+        return bool(self._exposure_under_lock(state)[1])
+
+    def _exposure_under_lock(self, state: AccountState) -> tuple[list[str], set[str]]:
+        """The flattening account locks held (in rule order) and the contracts they see exposed.
+
+        A lock that lets held positions stay (RULE-009 without close_at_session_end) is no
+        flattening lock; a symbol an account lock exempts (a per-instrument window) is not its.
+        """
+        rules = sorted(
+            (r for r, scope in state.held_locks if scope == ACCOUNT_SCOPE and r not in state.holding_rules),
+            key=rank,
+        )
+        if not rules:
+            return rules, set()
+        contracts = {*state.positions, *(o.contract_id for o in state.orders.values())}
+        exempt = [state.lock_exempt.get(r, frozenset()) for r in rules]
+        symbol = self.catalog.symbol
+        return rules, {c for c in contracts if any(symbol(c) not in e for e in exempt)}
 
     def _reconcile(self, now: datetime) -> None:
         """Every 5 s, check with the broker each locked account the ledger shows exposed (SPEC §4.1).
@@ -616,10 +642,22 @@ class Engine:
             return
         now = self.clock.now()
         self.adopt(state, positions, orders, now, "Reconcile")
-        if self._exposed_under_lock(state) and not self.executor.in_flight(state.account_id):
-            rule = causing_rule(state, "")
+        rules, exposed = self._exposure_under_lock(state)
+        if exposed and not self.executor.in_flight(state.account_id):
+            rule = rules[0]
             reason = f"reconcile: still exposed under {rule} lock"
-            self._apply(state, [flatten(state.account_id, rule or "", reason, None)], now)
+            if exposed >= {*state.positions, *(o.contract_id for o in state.orders.values())}:
+                self._apply(state, [flatten(state.account_id, rule, reason, None)], now)
+            else:  # symbols in windows of their own stay: close only what the lock covers
+                actions = [
+                    close(c, abs(state.positions[c].size)) for c in sorted(exposed) if c in state.positions
+                ]
+                actions += [
+                    cancel_order(o.id, o.contract_id)
+                    for o in state.orders.values()
+                    if o.contract_id in exposed and o.contract_id not in state.positions
+                ]
+                self._apply(state, [Decision(state.account_id, rule, reason, tuple(actions))], now)
 
     def adopt(
         self, state: AccountState, positions: list[Position], orders: list[Order], now: datetime, why: str

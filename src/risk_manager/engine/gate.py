@@ -9,7 +9,6 @@ first in evaluation order if several).
 from __future__ import annotations
 
 from risk_manager.domain import (
-    ACCOUNT_SCOPE,
     Decision,
     Evaluate,
     Event,
@@ -27,7 +26,7 @@ from risk_manager.rules import rank
 
 def causing_rule(state: AccountState, symbol: str) -> str | None:
     """The rule of the first active lock (in evaluation order) covering ``symbol``."""
-    rules = [rule for rule, scope in state.held_locks if scope in (ACCOUNT_SCOPE, symbol)]
+    rules = state.locks_covering(symbol)
     return min(rules, key=rank) if rules else None
 
 

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 from risk_manager.domain import CUTS, Action, ActionKind, Decision, close, reduce
 
+#: the automation's order work (RULE-012), moot on a contract this event closes whole
+ORDER_WORK = frozenset(
+    {ActionKind.PLACE_STOP, ActionKind.PLACE_TARGET, ActionKind.MODIFY_STOP, ActionKind.MODIFY_TARGET}
+)
+
 
 @dataclass(slots=True)
 class Plan:
@@ -33,11 +38,14 @@ def merge(decisions: list[Decision], positions: Mapping[str, int], orders_on: Ma
         plan.send = [(flat, a) for a in flat.actions]
         plan.superseded = [(d, a) for d in decisions if d is not flat for a in d.actions]
         return plan
-    cancelled = _merge_cuts(decisions, positions, orders_on, plan)
+    cancelled, closed = _merge_cuts(decisions, positions, orders_on, plan)
     seen_orders: set[int] = set()
     for decision in decisions:
         for action in decision.actions:
             if action.kind in CUTS:
+                continue
+            if action.kind in ORDER_WORK and action.contract_id in closed:
+                plan.superseded.append((decision, action))  # SPEC §4.1: RULE-012 skips closed contracts
                 continue
             if _covered(action, cancelled, seen_orders):
                 plan.superseded.append((decision, action))
@@ -52,10 +60,10 @@ def merge(decisions: list[Decision], positions: Mapping[str, int], orders_on: Ma
 
 def _merge_cuts(
     decisions: list[Decision], positions: Mapping[str, int], orders_on: Mapping[str, int], plan: Plan
-) -> set[str]:
+) -> tuple[set[str], set[str]]:
     """Keep the largest cut per contract (first in rule order on a tie).
 
-    Returns the contracts whose orders the plan already cancels (those closed whole).
+    Returns the contracts whose orders the plan already cancels, and those it closes whole.
     """
     best: dict[str, tuple[Decision, Action]] = {}
     for decision in decisions:
@@ -70,19 +78,21 @@ def _merge_cuts(
             else:
                 plan.superseded.append((decision, action))
     cancelled: set[str] = set()
+    closed: set[str] = set()
     for contract_id, (decision, action) in best.items():
         held = abs(positions.get(contract_id, 0))
         if held == 0:
             continue
         size = min(action.size or held, held)
         if size == held:
+            closed.add(contract_id)
             if orders_on.get(contract_id):
                 cancelled.add(contract_id)
                 plan.send.append((decision, Action(ActionKind.CANCEL_ALL, contract_id=contract_id)))
             plan.send.append((decision, close(contract_id, size)))
         else:
             plan.send.append((decision, reduce(contract_id, size)))
-    return cancelled
+    return cancelled, closed
 
 
 def _covered(action: Action, cancelled: set[str], seen_orders: set[int]) -> bool:

@@ -15,6 +15,7 @@ from risk_manager.domain import (
     AccountUpdated,
     Evaluate,
     FillReceived,
+    OrderUpdated,
 )
 from risk_manager.engine.engine import Engine, Source
 from risk_manager.engine.journal import replay_events
@@ -67,6 +68,10 @@ def _rebuild(engine: Engine, now: datetime) -> None:
             )
     count = 0
     for event, note in replay_events(store, since):
+        if note.get("daemon") and isinstance(event, OrderUpdated):
+            owner = engine.account(event.account_id)
+            if owner is not None:
+                owner.daemon_orders.add(event.order.id)
         trade = note.get("trade")
         engine.fold(event, trade=trade if isinstance(trade, bool) else None)
         count += 1

@@ -62,6 +62,8 @@ class AccountState:
     trades: dict[int, datetime] = field(default_factory=dict)
     #: orders the daemon placed or whose fills follow a daemon close.
     daemon_orders: set[int] = field(default_factory=set)
+    #: customTags of orders the daemon is placing (recognised by tag only if we sent it, SPEC §1)
+    daemon_tags: set[str] = field(default_factory=set)
     #: contracts with a daemon close in flight: the next reducing fill there is the daemon's (SPEC §1).
     pending_closes: dict[str, datetime] = field(default_factory=dict)
     #: this account's running timers (name -> expiry, UTC), kept current by the engine.
@@ -72,6 +74,10 @@ class AccountState:
     calendar: ExchangeCalendar | None = None
     #: (rule id, scope) of every active lock, kept current by the engine.
     held_locks: set[tuple[str, str]] = field(default_factory=set)
+    #: per rule, symbols its account-wide locks leave alone (RULE-009 per-instrument windows).
+    lock_exempt: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: rules whose account locks let held positions stay (RULE-009 without close_at_session_end).
+    holding_rules: frozenset[str] = frozenset()
     #: fill-derived (size, avg) per contract: the ledger's own view, used for the cross-check.
     _shadow: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
     #: the ledger's own P&L per fill, so a late void can take it back out
@@ -158,6 +164,15 @@ class AccountState:
 
     def is_locked(self) -> bool:
         return any(scope == "account" for _, scope in self.held_locks)
+
+    def locks_covering(self, symbol: str) -> list[str]:
+        """Rules of the active locks covering ``symbol``: its own, and account locks not exempting it."""
+        exempt = self.lock_exempt
+        return [
+            rule
+            for rule, scope in self.held_locks
+            if scope == symbol or (scope == "account" and symbol not in exempt.get(rule, ()))
+        ]
 
     def holds_lock(self, rule_id: str, scope: str = "account") -> bool:
         return (rule_id, scope) in self.held_locks

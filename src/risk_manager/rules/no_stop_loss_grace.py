@@ -27,6 +27,7 @@ from risk_manager.domain import (
     close,
 )
 from risk_manager.ledger import AccountState
+from risk_manager.rules.pending import close_pending
 from risk_manager.schedule import grace_timer_name
 
 RULE_ID = "RULE-008"
@@ -78,6 +79,8 @@ def _check(
         return _cancel(state, name, reason, seen)
     grace = config.grace_period_seconds
     if expires_at is None:
+        if close_pending(state, contract_id, now):
+            return None  # a daemon close is on its way: the position is going, not staying bare
         until = now + timedelta(seconds=grace)
         reason = f"{symbol} {size:+d} unprotected (stops cover {covered} of {held}): grace {grace} s"
         change = TimerChange(name, until, TIMER_KIND, (("contract_id", contract_id),))

@@ -33,6 +33,10 @@ Triggers = Callable[[Any], frozenset[type]]
 Headroom = Callable[[Any, AccountState], Decimal | None]
 #: the next instant the rule needs a Tick on its own (a session edge); None = never
 Wakeup = Callable[[Any, AccountState, datetime], datetime | None]
+#: symbols the rule's account-wide locks leave alone (RULE-009: per-instrument windows)
+Exempt = Callable[[Any], frozenset[str]]
+#: False when the rule's locks let held positions stay (RULE-009 without close_at_session_end)
+Flattens = Callable[[Any], bool]
 
 #: SPEC §4.1: 010, 009, 011, 003, 013, 007, 006, 001, 002, 004, 005, 008, 012.
 EVALUATION_ORDER = (
@@ -65,6 +69,10 @@ class RuleSpec:
     headroom: Headroom | None = None
     #: optional; for rules driven by the clock at times of their own (replay jumps there)
     wakeup: Wakeup | None = None
+    #: optional; None = the rule's account locks cover every symbol
+    exempt: Exempt | None = None
+    #: optional; None = the rule's account locks hold nothing (the reconciler re-flattens under them)
+    flattens: Flattens | None = None
 
 
 REGISTRY: dict[str, RuleSpec] = {
@@ -75,6 +83,8 @@ REGISTRY: dict[str, RuleSpec] = {
         module.triggers,
         getattr(module, "headroom", None),
         getattr(module, "wakeup", None),
+        getattr(module, "exempt", None),
+        getattr(module, "flattens", None),
     )
     for key, module in (
         ("max_contracts", max_contracts),

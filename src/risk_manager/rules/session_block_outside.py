@@ -60,6 +60,24 @@ def wakeup(config: SessionBlockOutsideConfig, state: AccountState, now: datetime
     return min(changes, default=None)
 
 
+def exempt(config: SessionBlockOutsideConfig) -> frozenset[str]:
+    """Symbols with a window of their own: the account's session lock is not theirs.
+
+    A hook for the engine's lockout mode and reconciler (proposed ``RuleSpec.exempt``);
+    until they read it, an account session lock also blocks these symbols.
+    """
+    return frozenset(config.per_instrument)
+
+
+def flattens(config: SessionBlockOutsideConfig) -> bool:
+    """Whether the session locks stand for "hold nothing" (the reconciler may re-flatten).
+
+    Without ``close_at_session_end`` held positions may stay (SPEC §3). A hook for the
+    engine's reconciler (proposed ``RuleSpec.flattens``).
+    """
+    return config.close_at_session_end
+
+
 def evaluate(
     config: SessionBlockOutsideConfig, state: AccountState, event: Event, now: datetime
 ) -> list[Decision]:
@@ -138,7 +156,7 @@ def _plan(config: SessionBlockOutsideConfig, calendar: ExchangeCalendar | None) 
         return hit[2]
     if len(_plans) >= _CACHE_LIMIT:
         _plans.clear()
-    windows = [(ACCOUNT_SCOPE, None, config.session)]
+    windows: list[tuple[str, str | None, WindowConfig]] = [(ACCOUNT_SCOPE, None, config.session)]
     windows += [(symbol, symbol, config.per_instrument[symbol]) for symbol in sorted(config.per_instrument)]
     scopes = []
     for name, symbol, window in windows:
@@ -260,20 +278,29 @@ def _reason(scope: _Scope, now: datetime, until: datetime | None) -> str:
     opens = "no session within a year"
     if until is not None:
         opens = f"opens {until.astimezone(scope.window.zone):%a %Y-%m-%d %H:%M}"
-    return f"{who}outside session {_window_text(scope.window)}{_why_closed(scope, now)}; {opens}"
+    return f"{who}outside session {_window_text(scope.window)}{_why_closed(scope, now, until)}; {opens}"
 
 
 def _window_text(window: WindowConfig) -> str:
     return f"{window.start:%H:%M}-{window.end:%H:%M} {window.timezone}"
 
 
-def _why_closed(scope: _Scope, now: datetime) -> str:
-    """`` (holiday ...)`` or `` (early close ...)`` when the calendar, not the clock, closed it."""
+def _why_closed(scope: _Scope, now: datetime, until: datetime | None) -> str:
+    """`` (holiday ...)`` or `` (early close ...)`` when the calendar, not the clock, closed it:
+    the regular session holding ``now`` was cut, or the next regular one was cancelled."""
     if not scope.schedule.respect_holidays:
         return ""
     regular = scope.regular.window_containing(now)
     if regular is None:
-        return ""
+        try:
+            regular_open = scope.regular.next_open(now)
+        except LookupError:
+            return ""
+        if until is not None and regular_open >= until:
+            return ""
+        regular = scope.regular.window_containing(regular_open)
+        if regular is None:  # pragma: no cover - a regular session holds its own opening
+            return ""
     calendar, symbol = scope.schedule.calendar, scope.schedule.symbol
     name = calendar.holiday_name(symbol, regular.closes_on)
     if name is not None:
@@ -284,4 +311,4 @@ def _why_closed(scope: _Scope, now: datetime) -> str:
     return ""
 
 
-__all__ = ["RULE_ID", "evaluate", "triggers", "wakeup"]
+__all__ = ["RULE_ID", "evaluate", "exempt", "flattens", "triggers", "wakeup"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from risk_manager.config.risk import TradeManagementConfig
@@ -46,11 +46,9 @@ from risk_manager.domain import (
 )
 from risk_manager.domain.trading import STOP_TYPES
 from risk_manager.ledger import AccountState
+from risk_manager.rules.pending import close_pending
 
 RULE_ID = "RULE-012"
-#: SPEC §4.1: a daemon close awaits confirmation for up to 5 s; no order is added to a
-#: position that is going away (the close would leave it working on a flat contract).
-CLOSE_PENDING_FOR = timedelta(seconds=5)
 _NO_DISTANCE = Decimal("Infinity")
 
 
@@ -62,6 +60,11 @@ def triggers(config: TradeManagementConfig) -> frozenset[type]:
 def evaluate(
     config: TradeManagementConfig, state: AccountState, event: Event, now: datetime
 ) -> list[Decision]:
+    if isinstance(event, OrderUpdated) and event.order.id in state.daemon_orders:
+        # The echo of the daemon's own place, modify or cancel. The other actions of the same
+        # decision may still be on their way (their echoes queued behind this one), so the
+        # state seen now is half-updated: acting on it would place or cancel twice.
+        return []
     decisions: list[Decision] = []
     for contract_id in _contracts(state, event):
         if _fill_under_way(event, contract_id):
@@ -146,11 +149,7 @@ def _manage(
             )
         elif target.size != held:
             decisions.append(book.resize(target, ActionKind.MODIFY_TARGET, target.limit_price))
-    placing_stop = stop is not None and stop.actions[0].kind is ActionKind.PLACE_STOP
-    # The target waits for the stop's own order event: a second order placed on the same
-    # event would be unseen (not yet in ``state.orders``) when the first one's event
-    # arrives, and placed twice. The stop, the one that protects, goes first.
-    if not targets and not placing_stop and book.wants_target():
+    if not targets and book.wants_target():
         placed = book.place_target()
         if placed is not None:
             decisions.append(placed)
@@ -182,8 +181,8 @@ class _Book:
         self.tick_size = tick.tick_size
         self.mark = state.market.mark(position.contract_id)
         self.best = state.best_marks.get(position.contract_id)
-        sent = state.pending_closes.get(position.contract_id)
-        self.closing_soon = sent is not None and now - sent <= CLOSE_PENDING_FOR
+        # a position with a daemon close on its way gets no new order (it would outlive it)
+        self.closing_soon = close_pending(state, position.contract_id, now)
 
     # -- stops ---------------------------------------------------------------------------
 
@@ -221,7 +220,7 @@ class _Book:
         )
         resize = managed.id in self.state.daemon_orders and managed.size != self.held
         if tighten:
-            assert level is not None
+            assert level is not None and current is not None
             action = Action(
                 ActionKind.MODIFY_STOP,
                 self.contract_id,
@@ -237,10 +236,11 @@ class _Book:
 
     def _moved_levels(self) -> Iterable[_Level]:
         """Breakeven and trailing levels, for those the best mark has armed."""
-        if self.best is None:
+        best_mark = self.best
+        if best_mark is None:
             return
-        profit = (self.best - self.avg) * self.direction / self.tick_size  # ticks, maybe fractional
-        best = _num(self.best)
+        profit = (best_mark - self.avg) * self.direction / self.tick_size  # ticks, maybe fractional
+        best = _num(best_mark)
         breakeven = self.config.breakeven
         if breakeven is not None and breakeven.enabled and profit >= breakeven.trigger_ticks:
             # rounded away from the loss: the stop never ends on the losing side of the average
@@ -254,7 +254,7 @@ class _Book:
             yield _Level(price, reason)
         trailing = self.config.trailing_stop
         if trailing is not None and trailing.enabled and profit >= trailing.activation_ticks:
-            price = self._stop_price(self.best - self.direction * trailing.trail_ticks * self.tick_size)
+            price = self._stop_price(best_mark - self.direction * trailing.trail_ticks * self.tick_size)
             yield _Level(price, f"trail {trailing.trail_ticks} ticks behind best {best}")
 
     def _stop_price(self, raw: Decimal) -> Decimal:
@@ -302,7 +302,8 @@ class _Book:
     def resize(self, order: Order, kind: ActionKind, price: Decimal | None) -> Decision:
         """Size change: the daemon's order follows the position (its price is kept)."""
         action = Action(kind, self.contract_id, self.held, order.id, price)
-        reason = f"{self.symbol} {self.size:+d}: resize daemon {_noun(order)} {order.id} from {order.size} to {self.held}"
+        what = f"daemon {_noun(order)} {order.id}"
+        reason = f"{self.symbol} {self.size:+d}: resize {what} from {order.size} to {self.held}"
         return self._decision(reason, action, price, order_id=str(order.id))
 
     def _rests(self, price: Decimal, *, stop: bool) -> bool:
