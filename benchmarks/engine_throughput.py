@@ -63,7 +63,15 @@ ALL_RULES: dict[str, dict[str, Any]] = {
     },
     "daily_realized_profit": {"enabled": True, "target": 5000.0},
 }
-RULES = {key: value for key, value in ALL_RULES.items() if key in {spec.key for spec in REGISTRY.values()}}
+#: the engine spine's benchmark (issue 3) ran RULE-001 and RULE-003 only
+SPINE = ("max_contracts", "daily_realized_loss")
+
+
+def rules_for(preset: str) -> dict[str, dict[str, Any]]:
+    """``all``: every implemented rule; ``spine``: RULE-001 and RULE-003."""
+    implemented = {spec.key for spec in REGISTRY.values()}
+    keys = SPINE if preset == "spine" else tuple(ALL_RULES)
+    return {key: ALL_RULES[key] for key in keys if key in implemented}
 
 
 class Market:
@@ -94,7 +102,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-async def run(events: int, accounts: int, seed: int, data_dir: Path) -> dict[str, Any]:
+async def run(events: int, accounts: int, seed: int, data_dir: Path, rules: dict[str, Any]) -> dict[str, Any]:
     ids = [101 + n for n in range(accounts)]
     market = Market(ids, seed)
     scenario = Scenario(start=START, accounts=[{"id": i, "name": f"PRAC-{i}"} for i in ids])
@@ -102,7 +110,7 @@ async def run(events: int, accounts: int, seed: int, data_dir: Path) -> dict[str
         Path("<generated>"),
         scenario,
         GeneralConfig(),
-        RulesConfig.model_validate(RULES),
+        RulesConfig.model_validate(rules),
         None,
         Snapshot([], [], []),
     )
@@ -141,7 +149,7 @@ async def run(events: int, accounts: int, seed: int, data_dir: Path) -> dict[str
         "benchmark": "engine_throughput",
         "events": len(latencies),
         "accounts": accounts,
-        "rules": sorted(RULES),
+        "rules": sorted(rules),
         "elapsed_s": round(elapsed, 3),
         "engine_s": round(sum(latencies), 3),
         # events / time spent in the engine (parse, journal, ledger, rules, merge, locks, dispatch, store
@@ -166,10 +174,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--rules", choices=("all", "spine"), default="all", help="all rules, or RULE-001 and RULE-003"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="rm-bench-") as tmp:
-        result = asyncio.run(run(args.events, args.accounts, args.seed, Path(tmp)))
+        result = asyncio.run(run(args.events, args.accounts, args.seed, Path(tmp), rules_for(args.rules)))
     print(json.dumps(result))
 
 

@@ -481,14 +481,14 @@ class Engine:
         name = change.name
         if change.expires_at is None:
             if self.timers.cancel(name) is not None:
-                self.store.write(lambda store: store.delete_timer(name))
+                self.store.write(lambda store: store.delete_timer(name, defer=True))
             state.timers.pop(name, None)
             return
         timer = Timer(name, state.account_id, change.kind, change.expires_at, dict(change.payload))
         self.timers.start(timer, replace=True)
         state.timers[name] = change.expires_at
         row = TimerRow(timer.name, timer.account_id, timer.kind, timer.expires_at, dict(timer.payload))
-        self.store.write(lambda store: store.upsert_timer(row))
+        self.store.write(lambda store: store.upsert_timer(row, defer=True))
 
     def hold(self, state: AccountState, rule: str, scope: str) -> None:
         state.held_locks.add((rule, scope))
@@ -547,7 +547,7 @@ class Engine:
         state = self.states.get(timer.account_id or 0)
         if state is not None:
             state.timers.pop(name, None)
-        self.store.write(lambda store: store.delete_timer(name))
+        self.store.write(lambda store: store.delete_timer(name, defer=True))
         log.info("timer %s expired at %s with no rule to act on it", name, now.isoformat())
 
     def _wake(self, state: AccountState, now: datetime) -> None:
@@ -567,7 +567,7 @@ class Engine:
         candidates = [self.next_reset, self.locks.next_expiry(), self.timers.next_deadline()]
         if self._wakeups:
             candidates.append(min(self._wakeups.values()))
-        if any(self._exposed_under_lock(self.states[a]) for a in self._locked if a in self.states):
+        if self._locked:  # the reconciler looks at locked accounts every 5 s
             candidates.append(self._next_reconcile)
         return min(c for c in candidates if c is not None)
 

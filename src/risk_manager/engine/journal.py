@@ -30,9 +30,13 @@ def journal_event(
     """
     kind = type(event).__name__
     account_id = None if isinstance(event, QuoteReceived) else getattr(event, "account_id", None)
-    payload: dict[str, object] = {"event": kind, **normalised(event)}
-    if note:
-        payload["engine"] = note
+
+    def payload() -> dict[str, Any]:  # built on the store's writer thread; events are immutable
+        body: dict[str, Any] = {"event": kind, **normalised(event)}
+        if note:
+            body["engine"] = note
+        return body
+
     row_type = source.type if source is not None else kind
     raw = source.raw if source is not None else None
     store.append_journal(JournalRow(None, now, account_id, row_type, raw, payload))  # type: ignore[arg-type]
@@ -72,7 +76,7 @@ def replay_events(store: Store, since: datetime) -> Iterator[tuple[Event, dict[s
     for row in store.journal(since=since):
         if row.type == DECISION:
             continue
-        payload = dict(row.payload)
+        payload = dict(row.body)
         kind = payload.pop("event", None)
         note = payload.pop("engine", None)
         if not isinstance(kind, str):

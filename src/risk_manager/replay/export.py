@@ -63,7 +63,7 @@ def export_day(
 
 
 def _event(row: JournalRow) -> dict[str, Any] | None:
-    payload = dict(row.payload)
+    payload = dict(row.body)
     kind = payload.pop("event", None)
     if not isinstance(kind, str) or row.type == "Decision":
         return None

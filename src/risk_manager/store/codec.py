@@ -182,7 +182,7 @@ def journal_to_db(row: JournalRow) -> Record:
     """
     try:
         raw = None if row.raw is None else dump_json(row.raw)
-        payload = dump_json(row.payload)
+        payload = dump_json(row.body)
     except (TypeError, ValueError) as exc:
         raw = None
         payload = dump_json({"unencodable": str(exc), "repr": repr(row.payload)[:2000]})

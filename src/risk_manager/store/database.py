@@ -37,6 +37,7 @@ from risk_manager.store.timefmt import to_iso
 _JOURNAL_PAGE = 5000
 
 _INSERT_JOURNAL = "INSERT INTO event_journal (ts, account_id, type, raw, payload) VALUES (?, ?, ?, ?, ?)"
+_DELETE_TIMER = "DELETE FROM timers WHERE name = ?"
 _UPSERT_TIMER = (
     f"INSERT INTO timers ({codec.TIMER_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
     "account_id = excluded.account_id, kind = excluded.kind, expires_at = excluded.expires_at, "
@@ -326,19 +327,26 @@ class Store:
 
     # -- timers ----------------------------------------------------------------------------
 
-    def upsert_timer(self, row: TimerRow) -> None:
-        """Create or replace the timer called ``row.name``."""
+    def upsert_timer(self, row: TimerRow, *, defer: bool = False) -> None:
+        """Create or replace the timer called ``row.name`` (``defer`` as for :meth:`upsert_daily_pnl`)."""
         record = codec.timer_to_db(row)
+        if defer:
+            self._defer("upsert_timer", _UPSERT_TIMER, record)
+            return
         with self._writing("upsert_timer") as conn:
             conn.execute(_UPSERT_TIMER, record)
 
-    def delete_timer(self, name: str) -> None:
+    def delete_timer(self, name: str, *, defer: bool = False) -> None:
         """Forget a timer (fired or cancelled); an unknown name is not an error."""
+        if defer:
+            self._defer("delete_timer", _DELETE_TIMER, (name,))
+            return
         with self._writing("delete_timer") as conn:
-            conn.execute("DELETE FROM timers WHERE name = ?", (name,))
+            conn.execute(_DELETE_TIMER, (name,))
 
     def timers(self) -> list[TimerRow]:
         """Every timer, soonest first."""
+        self._flush_deferred()
         sql = f"SELECT {codec.TIMER_COLUMNS} FROM timers ORDER BY expires_at, name"
         return [codec.timer_from_db(record) for record in self._fetch("timers", sql, ())]
 

@@ -7,6 +7,8 @@ JSON columns are dicts, written with ``default=str`` (a Decimal becomes a string
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -125,7 +127,10 @@ class JournalRow:
 
     ``seq`` None = not yet written (the store assigns it, in append order); ``raw`` is
     the gateway payload (None for decisions and internal events), ``payload`` the
-    normalised form with snake_case names.
+    normalised form with snake_case names. A row being appended may carry ``payload``
+    as a function that builds it: it is called when the row is written (off the hot
+    path, on the store's writer thread), so what it reads must not change meanwhile.
+    Rows read back always hold the dict.
     """
 
     seq: int | None
@@ -133,7 +138,12 @@ class JournalRow:
     account_id: int | None
     type: str
     raw: dict[str, Any] | None
-    payload: dict[str, Any]
+    payload: dict[str, Any] | Callable[[], dict[str, Any]]
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The payload as a dict, built now if it was deferred."""
+        return self.payload() if callable(self.payload) else self.payload
 
 
 __all__ = [
