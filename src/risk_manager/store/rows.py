@@ -8,7 +8,6 @@ JSON columns are dicts, written with ``default=str`` (a Decimal becomes a string
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
