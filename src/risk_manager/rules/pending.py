@@ -17,9 +17,13 @@ CONFIRMATION_WINDOW = timedelta(seconds=5)
 
 
 def close_pending(state: AccountState, contract_id: str, now: datetime) -> bool:
-    """True while a close or reduction of ``contract_id`` sent in the last 5 s is unconfirmed."""
-    sent = state.pending_closes.get(contract_id)
-    return sent is not None and now - sent <= CONFIRMATION_WINDOW
+    """True while a close or reduction of ``contract_id`` (or a flatten, ``"*"``) sent in the
+    last 5 s is unconfirmed."""
+    for key in (contract_id, "*"):
+        sent = state.pending_closes.get(key)
+        if sent is not None and now - sent <= CONFIRMATION_WINDOW:
+            return True
+    return False
 
 
 __all__ = ["CONFIRMATION_WINDOW", "close_pending"]

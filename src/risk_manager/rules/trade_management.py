@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from risk_manager.config.risk import TradeManagementConfig
 from risk_manager.domain import (
+    ZERO,
     Action,
     ActionKind,
     Decision,
@@ -50,6 +51,8 @@ from risk_manager.rules.pending import close_pending
 
 RULE_ID = "RULE-012"
 _NO_DISTANCE = Decimal("Infinity")
+#: ``now`` for a dry run of the rule in ``headroom``: no close counts as pending then
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def triggers(config: TradeManagementConfig) -> frozenset[type]:
@@ -71,6 +74,66 @@ def evaluate(
             continue  # the position update that follows this fill is the one to act on
         decisions.extend(_manage(config, state, contract_id, now))
     return decisions
+
+
+def headroom(config: TradeManagementConfig, state: AccountState) -> Decimal | None:
+    """Money the marks may move this account before a quote could make the rule act.
+
+    Zero while it has something to do now (an order to place, a level the mark did not let
+    it set yet, a resize, a close under way); otherwise, per position, the distance from the
+    mark to its next trigger: breakeven's and trailing's arming prices, and once trailing
+    is armed, a new best. None when no quote can make it act.
+    """
+    if state.pending_closes:
+        return ZERO
+    room: Decimal | None = None
+    for contract_id, position in state.positions.items():
+        tick = state.catalog.tick(contract_id)
+        if tick is None:
+            continue
+        if _manage(config, state, contract_id, _NEVER):
+            return ZERO
+        ticks = _ticks_to_trigger(config, state, position, tick)
+        if ticks is not None:
+            money = ticks * tick.tick_value * abs(position.size)
+            room = money if room is None else min(room, money)
+    return room
+
+
+def _ticks_to_trigger(
+    config: TradeManagementConfig, state: AccountState, position: Position, tick: TickSpec
+) -> Decimal | None:
+    """Ticks the mark must move in the position's favour before breakeven or the trail moves."""
+    mark = state.market.mark(position.contract_id)
+    best = state.best_marks.get(position.contract_id)
+    if mark is None or best is None:
+        return ZERO
+    direction = 1 if position.size > 0 else -1
+    profit_at_mark = (mark - position.avg_price) * direction / tick.tick_size
+    profit_at_best = (best - position.avg_price) * direction / tick.tick_size
+    arming: list[Decimal] = []
+    breakeven, trailing = config.breakeven, config.trailing_stop
+    if breakeven is not None and breakeven.enabled and profit_at_best < breakeven.trigger_ticks:
+        arming.append(breakeven.trigger_ticks - profit_at_mark)
+    if trailing is not None and trailing.enabled:
+        armed = profit_at_best >= trailing.activation_ticks
+        arming.append(
+            profit_at_best - profit_at_mark if armed else trailing.activation_ticks - profit_at_mark
+        )
+    book = _Book(config, state, position, tick, _NEVER)
+    daemon_stops = [
+        o
+        for o in state.working_orders(position.contract_id)
+        if o.id in state.daemon_orders and o.type in STOP_TYPES and o.side is book.closing
+    ]
+    managed = book.managed_stop(daemon_stops)
+    current = managed.stop_price if managed is not None else None
+    for level in book._moved_levels():  # armed, tighter, but waiting for the mark to pass it
+        if current is None or book._tighter(level.price, current):
+            arming.append((level.price - mark) * direction / tick.tick_size)
+    if not arming:
+        return None
+    return max(ZERO, min(arming))
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,4 +439,4 @@ def _ticks(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-__all__ = ["RULE_ID", "evaluate", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from risk_manager.broker import BrokerError
 from risk_manager.config.risk import GeneralConfig, RulesConfig
+from risk_manager.domain import OrderSide, OrderType
 from risk_manager.engine import Record
 from risk_manager.replay import Scenario, ScenarioRun
 from risk_manager.replay.scenario import LoadedScenario, Snapshot
@@ -60,6 +63,19 @@ class Run:
             await self.run.advance_to(self.at(seconds))
             self.run.broker.observe(kind, data, contract_id)
             self.run._deliver(kind, data, contract_id)
+            await self.run.settle()
+
+        self.loop.run_until_complete(step())
+
+    def trade(self, seconds: float, account: int, side: int, size: int, contract_id: str = MNQ) -> None:
+        """The trader sends a market order; the simulated broker fills it and reports it."""
+
+        async def step() -> None:
+            await self.run.advance_to(self.at(seconds))
+            with contextlib.suppress(BrokerError):  # e.g. no price yet: rejected, as the gateway would
+                await self.run.broker.place_order(
+                    account, contract_id, OrderType.MARKET, OrderSide(side), size
+                )
             await self.run.settle()
 
         self.loop.run_until_complete(step())

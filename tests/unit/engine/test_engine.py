@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import START, Run
@@ -123,37 +124,50 @@ def test_events_of_an_account_that_is_not_monitored_change_nothing(tmp_path: Pat
 
 
 def _random_day(run: Run, seed: int) -> None:
+    """Quotes on a random walk and market orders executed by the simulated broker: coherent fills."""
     rng = random.Random(seed)
-    price, held = 21000.0, dict.fromkeys((7, 8, 9), 0)
-    fill_id = 100
+    price = 21000.0
     for step in range(400):
         seconds = 10 + step
         price += rng.choice((-4, -2, -1, 0, 1, 2, 4)) * 0.25
         if rng.random() < 0.7:
             run.quote(seconds, price)
-            continue
-        account = rng.choice(list(held))
-        size = rng.randint(1, 3)
-        side = rng.choice((0, 1))
-        new = held[account] + (size if side == 0 else -size)
-        fill_id += 1
-        run.fill(seconds, fill_id, side, size, price, position=new, avg=price, account=account)
-        held[account] = new
+        else:
+            run.trade(seconds, rng.choice((7, 8, 9)), rng.choice((0, 1)), rng.randint(1, 3))
 
 
+QUOTE_RULES = {
+    "daily_realized_loss": {"enabled": True, "limit": -150.0},
+    "max_contracts": {"enabled": True, "limit": 4},
+    "daily_unrealized_loss": {"enabled": True, "limit": -60.0},
+    "max_unrealized_profit": {"enabled": True, "target": 80.0},
+    "daily_realized_profit": {"enabled": True, "target": 400.0},
+    "trade_management": {
+        "enabled": True,
+        "auto_stop_loss": {"enabled": True, "ticks": 40},
+        "breakeven": {"enabled": True, "trigger_ticks": 8, "offset_ticks": 1},
+        "trailing_stop": {"enabled": True, "activation_ticks": 12, "trail_ticks": 6},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        pytest.param({k: QUOTE_RULES[k] for k in ("daily_realized_loss", "max_contracts")}, id="spine"),
+        pytest.param(QUOTE_RULES, id="every-quote-rule"),
+    ],
+)
+@pytest.mark.parametrize("seed", [3, 11, 29])
 def test_skipping_quotes_by_headroom_never_changes_a_decision(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules: dict[str, Any], seed: int
 ) -> None:
-    rules = {
-        "daily_realized_loss": {"enabled": True, "limit": -150.0},
-        "max_contracts": {"enabled": True, "limit": 4},
-    }
     pruned = Run(tmp_path / "pruned", rules, accounts=(7, 8, 9))
-    _random_day(pruned, seed=3)
+    _random_day(pruned, seed=seed)
     pruned.close()
     monkeypatch.setattr(Engine, "_quote_room", lambda self, state: None)
     every = Run(tmp_path / "every", rules, accounts=(7, 8, 9))
-    _random_day(every, seed=3)
+    _random_day(every, seed=seed)
     every.close()
     assert len(pruned.records) > 5
     assert [(r.at, r.account_id, r.action, r.reason) for r in pruned.records] == [
