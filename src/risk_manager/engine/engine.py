@@ -46,6 +46,7 @@ from risk_manager.engine.gate import lockout_mode
 from risk_manager.engine.journal import journal_decision, journal_event
 from risk_manager.engine.merge import merge
 from risk_manager.engine.persist import GuardedStore
+from risk_manager.engine.quotes import QuoteWatch
 from risk_manager.engine.records import Record, RecordSink, action_extras
 from risk_manager.ledger import AccountState, Market
 from risk_manager.rules import ActiveRule, active_rules, dispatch_table, rank
@@ -115,8 +116,10 @@ class Engine:
         #: per account, the rules that ask to be woken at a time of their own (session edges)
         self._wakers: dict[int, tuple[ActiveRule, ...]] = {}
         self._wakeups: dict[int, datetime] = {}
-        #: per account, the P&L move its quote rules can absorb (see ``_quote``); gone = evaluate
-        self._room: dict[int, float | None] = {}
+        #: which holders a quote must wake (see ``_quote``)
+        self._watch = QuoteWatch()
+        #: accounts whose rules need the best mark since each position opened (RULE-012)
+        self._best_trackers: set[int] = set()
         #: accounts whose daily P&L row changed since the last flush (written coalesced)
         self._pnl_dirty: set[int] = set()
         #: latest quote per contract not yet journaled (quotes are journaled coalesced)
@@ -148,6 +151,8 @@ class Engine:
         rules = active_rules(config.rules)
         self._rules[account_id] = dispatch_table(rules)
         self._wakers[account_id] = tuple(rule for rule in rules if rule.spec.wakeup is not None)
+        if any(rule.spec.tracks_best_marks for rule in rules):
+            self._best_trackers.add(account_id)
         state.lock_exempt = {r.spec.id: r.spec.exempt(r.config) for r in rules if r.spec.exempt is not None}
         state.holding_rules = frozenset(
             r.spec.id for r in rules if r.spec.flattens is not None and not r.spec.flattens(r.config)
@@ -177,7 +182,7 @@ class Engine:
             self.flush(now, wait=False)
         if state is None:
             return
-        self._room.pop(state.account_id, None)
+        self._watch.disarm(state.account_id)
         self._evaluate(state, event, now, previous)
 
     @staticmethod
@@ -190,34 +195,35 @@ class Engine:
         }
 
     def _quote(self, event: QuoteReceived, source: Source | None, now: datetime) -> None:
-        """A quote concerns every account holding the contract.
+        """A quote concerns every account holding the contract, but wakes only those it can
+        affect (``QuoteWatch``: each account's quote rules report the room they have left).
 
         Quotes are journaled coalesced (SPEC §4.4): the latest per contract on each tick,
         and at once when one leads to a decision, so the journal holds every quote that
-        mattered. An account whose quote rules all have room left (see ``_room``) skips
-        evaluation while the mark moves it by less than that room.
+        mattered.
         """
         contract_id = event.quote.contract_id
         self._unjournaled[contract_id] = (event, source, now)
         old = self.market.marks.get(contract_id)
         new = self.market.apply(event.quote)
-        if new is None:
+        holders = self._holders.get(contract_id)
+        if new is None or not holders:
             return
+        for account_id in holders & self._best_trackers:
+            self.states[account_id].note_mark(contract_id, new)
         move = abs(float(new - old)) if old is not None else None
-        tick = self.catalog.tick(contract_id)
-        for account_id in tuple(self._holders.get(contract_id, ())):
+        for account_id in self._watch.due(contract_id, move, holders):
             state = self.states[account_id]
-            state.note_mark(contract_id, new)
-            room = self._room.get(account_id)
-            if room is not None and move is not None and tick is not None:
-                position = state.positions.get(contract_id)
-                size = abs(position.size) if position is not None else 0
-                room -= move * size * float(tick.tick_value / tick.tick_size)
-                if room > 0:
-                    self._room[account_id] = room
-                    continue
             self._evaluate(state, event, now, None)
-            self._room[account_id] = self._quote_room(state)
+            self._arm(state)
+
+    def _arm(self, state: AccountState) -> None:
+        exposure: dict[str, float] = {}
+        for contract_id, position in state.positions.items():
+            tick = self.catalog.tick(contract_id)
+            if tick is not None:
+                exposure[contract_id] = abs(position.size) * float(tick.tick_value / tick.tick_size)
+        self._watch.arm(state.account_id, self._quote_room(state), exposure)
 
     def _quote_room(self, state: AccountState) -> float | None:
         """Money the account's P&L may move before any of its quote rules could fire.
@@ -520,7 +526,7 @@ class Engine:
 
     def tick(self, now: datetime) -> None:
         """Time passed: resets, lock expiries, timers, time-driven rules, reconciler, store upkeep."""
-        self._room.clear()  # resets, expiries and time-driven rules change what a quote can do
+        self._watch.disarm_all()  # resets, expiries and time-driven rules change what a quote can do
         while now >= self.next_reset:
             self.run_reset(self.next_reset)
         self.record_unlocks(self.locks.check_expired_lockouts(now))

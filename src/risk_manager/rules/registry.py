@@ -73,6 +73,8 @@ class RuleSpec:
     exempt: Exempt | None = None
     #: optional; None = the rule's account locks hold nothing (the reconciler re-flattens under them)
     flattens: Flattens | None = None
+    #: the rule reads ``state.best_marks`` (kept on every quote only for accounts that need it)
+    tracks_best_marks: bool = False
 
 
 REGISTRY: dict[str, RuleSpec] = {
@@ -85,6 +87,7 @@ REGISTRY: dict[str, RuleSpec] = {
         getattr(module, "wakeup", None),
         getattr(module, "exempt", None),
         getattr(module, "flattens", None),
+        getattr(module, "TRACKS_BEST_MARKS", False),
     )
     for key, module in (
         ("max_contracts", max_contracts),

@@ -50,6 +50,8 @@ from risk_manager.ledger import AccountState
 from risk_manager.rules.pending import close_pending
 
 RULE_ID = "RULE-012"
+#: the engine keeps ``state.best_marks`` on every quote for accounts with this rule on
+TRACKS_BEST_MARKS = True
 _NO_DISTANCE = Decimal("Infinity")
 #: ``now`` for a dry run of the rule in ``headroom``: no close counts as pending then
 _NEVER = datetime.min.replace(tzinfo=UTC)
