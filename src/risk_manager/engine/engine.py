@@ -21,6 +21,7 @@ from risk_manager.domain import (
     CUTS,
     ZERO,
     AccountUpdated,
+    Action,
     ActionKind,
     ContractCatalog,
     Decision,
@@ -67,6 +68,7 @@ log = logging.getLogger("risk_manager.engine")
 RECONCILE_EVERY = timedelta(seconds=5)
 PNL_EVERY = timedelta(seconds=10)
 PENDING_CLOSE_FOR = timedelta(seconds=5)
+PLACES = frozenset({ActionKind.PLACE_STOP, ActionKind.PLACE_TARGET})
 #: buffered journal rows and deferred writes that trigger a flush between ticks
 FLUSH_BACKLOG = 2000
 
@@ -211,18 +213,24 @@ class Engine:
             return
         for account_id in holders & self._best_trackers:
             self.states[account_id].note_mark(contract_id, new)
-        move = abs(float(new - old)) if old is not None else None
-        for account_id in self._watch.due(contract_id, move, holders):
+        for account_id in self._watch.due(contract_id, float(new) if old is not None else None, holders):
             state = self.states[account_id]
             self._evaluate(state, event, now, None)
             self._arm(state)
 
     def _arm(self, state: AccountState) -> None:
-        exposure: dict[str, float] = {}
+        exposure: dict[str, tuple[float, float]] = {}
         for contract_id, position in state.positions.items():
             tick = self.catalog.tick(contract_id)
-            if tick is not None:
-                exposure[contract_id] = abs(position.size) * float(tick.tick_value / tick.tick_size)
+            mark = self.market.marks.get(contract_id)
+            if tick is None:
+                continue
+            if mark is None:  # its first quote wakes every holder anyway
+                continue
+            exposure[contract_id] = (
+                abs(position.size) * float(tick.tick_value / tick.tick_size),
+                float(mark),
+            )
         self._watch.arm(state.account_id, self._quote_room(state), exposure)
 
     def _quote_room(self, state: AccountState) -> float | None:
@@ -414,6 +422,19 @@ class Engine:
             )
         jobs = []
         for decision, action in plan.send:
+            if action.kind in PLACES and self._placing(state, action, now):
+                self._log(
+                    now,
+                    decision.account_id,
+                    decision.rule,
+                    action.kind.value,
+                    action.contract_id,
+                    action.size,
+                    decision.reason,
+                    "SKIPPED",
+                    "the same order is being placed",
+                )
+                continue
             if action.kind in CUTS and self._awaiting_confirmation(state, action.contract_id, now):
                 self._log(
                     now,
@@ -435,6 +456,15 @@ class Engine:
             if job not in skipped:
                 extras = action_extras(job.action)
                 self._record(Record(now, job.account_id, job.action.kind.value, job.rule, job.reason, extras))
+
+    def _placing(self, state: AccountState, action: Action, now: datetime) -> bool:
+        """A stop or target for this contract was sent <= 5 s ago and its order has not shown up yet."""
+        key = (action.contract_id or "", action.kind.value)
+        sent = state.placing.get(key)
+        if sent is not None and now - sent <= PENDING_CLOSE_FOR:
+            return True
+        state.placing[key] = now
+        return False
 
     def _awaiting_confirmation(self, state: AccountState, contract_id: str | None, now: datetime) -> bool:
         """SPEC §4.1: while a cut on (account, contract) awaits its position update (<= 5 s), send none."""

@@ -62,6 +62,8 @@ class AccountState:
     trades: dict[int, datetime] = field(default_factory=dict)
     #: orders the daemon placed or whose fills follow a daemon close.
     daemon_orders: set[int] = field(default_factory=set)
+    #: (contract, "place_stop"|"place_target") -> when the daemon sent it, until its order shows up
+    placing: dict[tuple[str, str], datetime] = field(default_factory=dict)
     #: customTags of orders the daemon is placing (recognised by tag only if we sent it, SPEC §1)
     daemon_tags: set[str] = field(default_factory=set)
     #: contracts with a daemon close in flight: the next reducing fill there is the daemon's (SPEC §1).

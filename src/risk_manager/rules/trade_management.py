@@ -53,8 +53,9 @@ RULE_ID = "RULE-012"
 #: the engine keeps ``state.best_marks`` on every quote for accounts with this rule on
 TRACKS_BEST_MARKS = True
 _NO_DISTANCE = Decimal("Infinity")
-#: ``now`` for a dry run of the rule in ``headroom``: no close counts as pending then
+#: ``now`` for the rule's arithmetic in ``headroom``: no close counts as pending then
 _NEVER = datetime.min.replace(tzinfo=UTC)
+_HALF_TICK = Decimal("0.5")
 
 
 def triggers(config: TradeManagementConfig) -> frozenset[type]:
@@ -81,25 +82,54 @@ def evaluate(
 def headroom(config: TradeManagementConfig, state: AccountState) -> Decimal | None:
     """Money the marks may move this account before a quote could make the rule act.
 
-    Zero while it has something to do now (an order to place, a level the mark did not let
-    it set yet, a resize, a close under way); otherwise, per position, the distance from the
-    mark to its next trigger: breakeven's and trailing's arming prices, and once trailing
-    is armed, a new best. None when no quote can make it act.
+    Zero while a position lacks its stop or target, or a close is under way; otherwise, per
+    position, the distance from the mark to its next trigger: breakeven's and trailing's
+    arming prices, a level armed but waiting for the mark to pass it, and once trailing is
+    armed, a new best. None when no quote can make it act. Work a position's own events
+    start (a resize, a reversal) is done on those events, not on quotes.
     """
-    if state.pending_closes:
+    if state.pending_closes or _orders_to_fix(state):
         return ZERO
     room: Decimal | None = None
+    auto_stop = config.auto_stop_loss is not None and config.auto_stop_loss.enabled
     for contract_id, position in state.positions.items():
         tick = state.catalog.tick(contract_id)
         if tick is None:
             continue
-        if _manage(config, state, contract_id, _NEVER):
+        if auto_stop and not state.protective_stops(contract_id):
+            return ZERO
+        if _target_missing(config, state, position):
             return ZERO
         ticks = _ticks_to_trigger(config, state, position, tick)
         if ticks is not None:
             money = ticks * tick.tick_value * abs(position.size)
             room = money if room is None else min(room, money)
     return room
+
+
+def _orders_to_fix(state: AccountState) -> bool:
+    """A daemon order to resize, cancel (flat, reversed) or de-duplicate: work for the next quote."""
+    seen: set[tuple[str, bool]] = set()
+    for order in state.orders.values():
+        if order.id not in state.daemon_orders or not _is_protective(order):
+            continue
+        size = state.position_size(order.contract_id)
+        if size == 0 or order.side is not OrderSide.closing(size) or order.size != abs(size):
+            return True
+        key = (order.contract_id, order.type in STOP_TYPES)
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
+
+
+def _target_missing(config: TradeManagementConfig, state: AccountState, position: Position) -> bool:
+    take_profit = config.auto_take_profit
+    if take_profit is None or not take_profit.enabled:
+        return False
+    closing = OrderSide.closing(position.size)
+    working = state.working_orders(position.contract_id)
+    return not any(o.type is OrderType.LIMIT and o.side is closing for o in working)
 
 
 def _ticks_to_trigger(
