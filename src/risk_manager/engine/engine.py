@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from risk_manager.broker.base import BrokerError
 from risk_manager.config.risk import GeneralConfig, RiskConfig
@@ -297,6 +298,8 @@ class Engine:
                 holders.discard(state.account_id)
             if abs(position.size) < abs(previous) or position.size == 0:
                 state.pending_closes.pop(position.contract_id, None)
+                if not state.positions:
+                    state.pending_closes.pop("*", None)  # the flatten is confirmed
             return previous
         if isinstance(event, OrderUpdated):
             order = event.order
@@ -557,6 +560,9 @@ class Engine:
     def tick(self, now: datetime) -> None:
         """Time passed: resets, lock expiries, timers, time-driven rules, reconciler, store upkeep."""
         self._watch.disarm_all()  # resets, expiries and time-driven rules change what a quote can do
+        for state in self.states.values():
+            _forget_older_than(state.pending_closes, now - PENDING_CLOSE_FOR)
+            _forget_older_than(state.placing, now - PENDING_CLOSE_FOR)
         while now >= self.next_reset:
             self.run_reset(self.next_reset)
         self.record_unlocks(self.locks.check_expired_lockouts(now))
@@ -771,6 +777,12 @@ class Engine:
 
     def _record(self, record: Record) -> None:
         self._on_record(record)
+
+
+def _forget_older_than(sent: dict[Any, datetime], cutoff: datetime) -> None:
+    """Unconfirmed sends count for 5 s (SPEC §4.1); after that they are history."""
+    for key in [k for k, at in sent.items() if at < cutoff]:
+        del sent[key]
 
 
 def _lock_row(lock: Lockout) -> LockRow:

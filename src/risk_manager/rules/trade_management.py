@@ -21,7 +21,7 @@ kept by the engine on every quote).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -170,10 +170,18 @@ def _ticks_to_trigger(
 
 @dataclass(frozen=True, slots=True)
 class _Level:
-    """A stop or target price and the reason (with its numbers) that chose it."""
+    """A stop or target price and the reason (with its numbers) that chose it.
+
+    The reason is written only when the level becomes an order: the rule weighs levels on
+    every quote, and formatting numbers would be most of its cost.
+    """
 
     price: Decimal
-    reason: str
+    why: Callable[[], str]
+
+    @property
+    def reason(self) -> str:
+        return self.why()
 
 
 # -- which contracts -------------------------------------------------------------------------
@@ -294,7 +302,7 @@ class _Book:
         if auto is not None and auto.enabled:
             side = "below" if self.long else "above"
             price = self._stop_price(self.avg - self.direction * auto.ticks * self.tick_size)
-            levels.insert(0, _Level(price, f"auto stop {auto.ticks} ticks {side} {_num(self.avg)}"))
+            levels.insert(0, _Level(price, lambda: f"auto stop {auto.ticks} ticks {side} {_num(self.avg)}"))
         level = self._most_protective(levels)
         if level is None or self.closing_soon or not self._rests(level.price, stop=True):
             return None
@@ -335,22 +343,26 @@ class _Book:
         if best_mark is None:
             return
         profit = (best_mark - self.avg) * self.direction / self.tick_size  # ticks, maybe fractional
-        best = _num(best_mark)
         breakeven = self.config.breakeven
         if breakeven is not None and breakeven.enabled and profit >= breakeven.trigger_ticks:
             # rounded away from the loss: the stop never ends on the losing side of the average
             raw = self.avg + self.direction * breakeven.offset_ticks * self.tick_size
             price = _to_tick(raw, self.tick_size, up=self.long)
-            sign = "+" if self.long else "-"
-            reason = (
-                f"breakeven {_num(self.avg)} {sign} {_count(breakeven.offset_ticks, 'tick')}"
-                f" (best {best}, {_ticks(profit)} ticks in profit)"
-            )
-            yield _Level(price, reason)
+            offset = breakeven.offset_ticks
+
+            def breakeven_reason() -> str:
+                sign = "+" if self.long else "-"
+                return (
+                    f"breakeven {_num(self.avg)} {sign} {_count(offset, 'tick')}"
+                    f" (best {_num(best_mark)}, {_ticks(profit)} ticks in profit)"
+                )
+
+            yield _Level(price, breakeven_reason)
         trailing = self.config.trailing_stop
         if trailing is not None and trailing.enabled and profit >= trailing.activation_ticks:
             price = self._stop_price(best_mark - self.direction * trailing.trail_ticks * self.tick_size)
-            yield _Level(price, f"trail {trailing.trail_ticks} ticks behind best {best}")
+            trail = trailing.trail_ticks
+            yield _Level(price, lambda: f"trail {trail} ticks behind best {_num(best_mark)}")
 
     def _stop_price(self, raw: Decimal) -> Decimal:
         """A long stop rounds down, a short stop up (SPEC §3 RULE-012)."""
