@@ -425,31 +425,10 @@ class Engine:
             )
         jobs = []
         for decision, action in plan.send:
-            if action.kind in PLACES and self._placing(state, action, now):
-                self._log(
-                    now,
-                    decision.account_id,
-                    decision.rule,
-                    action.kind.value,
-                    action.contract_id,
-                    action.size,
-                    decision.reason,
-                    "SKIPPED",
-                    "the same order is being placed",
-                )
-                continue
-            if action.kind in CUTS and self._awaiting_confirmation(state, action.contract_id, now):
-                self._log(
-                    now,
-                    decision.account_id,
-                    decision.rule,
-                    action.kind.value,
-                    action.contract_id,
-                    action.size,
-                    decision.reason,
-                    "SKIPPED",
-                    "a close on this contract awaits confirmation",
-                )
+            held_back = self._held_back(state, action, now)
+            if held_back is not None:
+                self._log(now, decision.account_id, decision.rule, action.kind.value, action.contract_id,
+                          action.size, decision.reason, "SKIPPED", held_back)  # fmt: skip
                 continue
             jobs.append(Job(decision.account_id, decision.rule, decision.reason, action, now))
         for job in jobs:
@@ -459,6 +438,14 @@ class Engine:
             if job not in skipped:
                 extras = action_extras(job.action)
                 self._record(Record(now, job.account_id, job.action.kind.value, job.rule, job.reason, extras))
+
+    def _held_back(self, state: AccountState, action: Action, now: datetime) -> str | None:
+        """Why an action must not be sent now (SPEC §4.1: nothing twice while one awaits confirmation)."""
+        if action.kind in PLACES and self._placing(state, action, now):
+            return "the same order is being placed"
+        if action.kind in CUTS and self._awaiting_confirmation(state, action.contract_id, now):
+            return "a close on this contract awaits confirmation"
+        return None
 
     def _placing(self, state: AccountState, action: Action, now: datetime) -> bool:
         """A stop or target for this contract was sent <= 5 s ago and its order has not shown up yet."""
