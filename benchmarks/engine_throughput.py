@@ -29,6 +29,7 @@ from typing import Any
 from risk_manager.broker import BrokerError
 from risk_manager.config.risk import GeneralConfig, RulesConfig
 from risk_manager.domain import OrderSide, OrderType
+from risk_manager.engine.runtime import tune_gc
 from risk_manager.replay import Scenario, ScenarioRun
 from risk_manager.replay.scenario import LoadedScenario, Snapshot
 from risk_manager.rules import REGISTRY
@@ -179,6 +180,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    tune_gc()  # as the daemon and replay do
     with tempfile.TemporaryDirectory(prefix="rm-bench-") as tmp:
         result = asyncio.run(run(args.events, args.accounts, args.seed, Path(tmp), rules_for(args.rules)))
     print(json.dumps(result))

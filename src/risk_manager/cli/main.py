@@ -18,6 +18,7 @@ from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOptio
 from risk_manager.config.loader import load_config_set
 from risk_manager.config.paths import resolve_paths
 from risk_manager.config.problems import ConfigError
+from risk_manager.engine.runtime import tune_gc
 
 app = typer.Typer(
     name="risk_manager",
@@ -73,6 +74,7 @@ def replay(
         typer.echo(f"{scenario}: cannot read: {exc.strerror}", err=True)
         raise typer.Exit(EXIT_INVALID) from exc
     printer = Printer(console, as_json)
+    tune_gc()
     with tempfile.TemporaryDirectory(prefix="risk-replay-") as tmp:
         asyncio.run(run_replay(loaded, data_dir or Path(tmp), printer, pace=pace))
     if not as_json:
