@@ -21,6 +21,11 @@ def test_snapshot_has_the_spec_shape_and_money_in_cents() -> None:
     assert account["trading_date"] == "2026-03-10"
     by_contract = {p["contract_id"]: p for p in account["positions"]}
     assert by_contract[MNQ] == {
-        "contract_id": MNQ, "symbol": "MNQ", "size": 2, "avg_price": "21000", "mark": "20990.25", "unrealized": "-39.00",
-    }  # fmt: skip
+        "contract_id": MNQ,
+        "symbol": "MNQ",
+        "size": 2,
+        "avg_price": "21000",
+        "mark": "20990.25",
+        "unrealized": "-39.00",
+    }
     assert by_contract[ES]["mark"] is None and by_contract[ES]["unrealized"] is None  # no quote yet: unknown
