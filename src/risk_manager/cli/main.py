@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from risk_manager import __version__
+from risk_manager.cli.init import init
 from risk_manager.cli.journal import journal_app
 from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
 from risk_manager.config.loader import load_config_set
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(journal_app, name="journal")
+app.command()(init)
 
 
 def _version(value: bool) -> None:
