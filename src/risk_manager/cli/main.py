@@ -16,6 +16,7 @@ from risk_manager import __version__
 from risk_manager.cli.init import init
 from risk_manager.cli.journal import journal_app
 from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
+from risk_manager.cli.run import run
 from risk_manager.config.loader import load_config_set
 from risk_manager.config.paths import resolve_paths
 from risk_manager.config.problems import ConfigError
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(journal_app, name="journal")
 app.command()(init)
+app.command()(run)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,281 @@
+"""``risk_manager run``: the engine, live, against a ProjectX gateway (the simulator by default).
+
+Startup (SPEC §4.2): one daemon per data dir (``daemon.lock``) -> config -> store ->
+restore locks and timers, missed reset, today's journal -> log in -> resolve accounts ->
+connect the hubs -> REST snapshot while hub events are held back -> evaluate every rule.
+Then events are handled one at a time in arrival order, the clock ticks every second
+(resets, expiries, timers, the reconciler, store upkeep), and the heartbeat and snapshot
+go to the meta table for the status screen. SIGTERM/Ctrl-C shut down gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from risk_manager import __version__
+from risk_manager.broker.base import BrokerError
+from risk_manager.broker.projectx.client import ProjectXClient
+from risk_manager.broker.projectx.hubs import MarketHub, UserHub
+from risk_manager.config.accounts import AccountEntry
+from risk_manager.config.loader import ConfigSet
+from risk_manager.config.risk import RiskConfig
+from risk_manager.domain import ContractCatalog, Event
+from risk_manager.enforcement import Executor
+from risk_manager.engine import Engine, Source, restore, resync
+from risk_manager.engine.snapshot import snapshot
+from risk_manager.schedule import Clock, ExchangeCalendar, SystemClock
+from risk_manager.store import DATABASE_FILENAME, DaemonLock, Store
+from risk_manager.store.timefmt import to_iso
+
+log = logging.getLogger("risk_manager.daemon")
+
+EXIT_STOPPED, EXIT_RUNTIME, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 130, 143
+LOGIN_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+@dataclass
+class Stop:
+    """Why the daemon is stopping: the exit code of SPEC §7."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    code: int = EXIT_STOPPED
+
+    def request(self, code: int) -> None:
+        self.code = code
+        self.event.set()
+
+
+class Daemon:
+    """One daemon: owns the store, the client, the hubs and the engine for one data dir."""
+
+    def __init__(self, config_set: ConfigSet, data_dir: Path, *, clock: Clock | None = None) -> None:
+        self.config_set = config_set
+        self.data_dir = data_dir
+        self.clock: Clock = clock or SystemClock()
+        self.stop = Stop()
+        self.catalog = ContractCatalog(
+            config_set.risk.general.symbol_aliases, config_set.risk.general.tick_specs()
+        )
+        self.store: Store | None = None
+        self.engine: Engine | None = None
+        self.client: ProjectXClient | None = None
+        self.user_hub: UserHub | None = None
+        self.market_hub: MarketHub | None = None
+        self.account_errors: dict[str, str] = {}
+        self._events: asyncio.Queue[tuple[str, object, Event]] = asyncio.Queue()
+
+    # -- the whole life -------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Run until stopped; the exit code says why (SPEC §7)."""
+        with DaemonLock(self.data_dir):
+            self.store = Store.open(self.data_dir / DATABASE_FILENAME)
+            try:
+                return await self._run(self.store)
+            finally:
+                self.store.close()
+
+    async def _run(self, store: Store) -> int:
+        self._write_meta(
+            started_at=to_iso(self.clock.now()),
+            daemon_pid=str(os.getpid()),
+            version=__version__,
+            connection="CONNECTING",
+            config_state="OK",
+        )
+        gateway = self.config_set.accounts.gateway
+        self.client = ProjectXClient.from_config(gateway, catalog=self.catalog)
+        try:
+            if not await self._log_in():
+                return self.stop.code
+            configs = await self._resolve_accounts(self.config_set.accounts.enabled_accounts())
+            self.engine = self._build_engine(store, configs)
+            restore(self.engine)
+            await self._connect(configs)
+            return await self._serve()
+        finally:
+            await self._shut_down()
+
+    async def _log_in(self) -> bool:
+        """Log in, retrying with back-off while the gateway is unreachable (the status says so)."""
+        assert self.client is not None
+        for attempt in range(1_000_000):
+            try:
+                await self.client.token()
+                return True
+            except BrokerError as exc:
+                delay = LOGIN_BACKOFF[min(attempt, len(LOGIN_BACKOFF) - 1)]
+                log.error("gateway login failed: %s; retrying in %.0f s", exc, delay)
+                self._write_meta(connection="DISCONNECTED")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.event.wait(), delay)
+                if self.stop.event.is_set():
+                    return False
+        return False
+
+    async def _resolve_accounts(self, entries: Iterable[AccountEntry]) -> dict[int, RiskConfig]:
+        """accounts.yaml entries by id or name -> ids the API key sees; an unseen one is an error
+        for that account only (SPEC §8), the others stay protected."""
+        assert self.client is not None
+        seen = await self.client.polling.search_accounts()
+        by_id = {a.id: a for a in seen}
+        by_name = {a.name: a for a in seen}
+        configs: dict[int, RiskConfig] = {}
+        for entry in entries:
+            info = by_id.get(entry.id) if entry.id is not None else by_name.get(entry.name or "")
+            if info is None:
+                message = f"account {entry.display} is not visible to this API key"
+                self.account_errors[entry.display] = message
+                log.error(message)
+                continue
+            configs[info.id] = self.config_set.effective_risk(entry)
+        return configs
+
+    def _build_engine(self, store: Store, configs: dict[int, RiskConfig]) -> Engine:
+        risk = self.config_set.risk
+        holidays = self.config_set.holidays
+        calendar = ExchangeCalendar(holidays.overrides() if holidays is not None else None)
+        client = self.client
+        assert client is not None
+        return Engine(
+            general=risk.general,
+            configs=configs,
+            store=store,
+            clock=self.clock,
+            catalog=self.catalog,
+            calendar=calendar,
+            base_config=risk if risk.general.protect_unlisted_accounts else None,
+            executor_factory=lambda engine: Executor(client, engine.state_of, engine.report),
+            on_record=lambda record: log.info(
+                "%s %s %s", record.action, record.rule or "", record.reason,
+                extra={"account": record.account_id, "record": record.action},
+            ),
+        )  # fmt: skip
+
+    async def _connect(self, configs: dict[int, RiskConfig]) -> None:
+        """Hubs up, then the REST snapshot while their events wait, then every rule once."""
+        assert self.client is not None and self.engine is not None
+        endpoints = self.config_set.accounts.gateway.endpoints()
+        self.user_hub = UserHub(endpoints.user_hub_url, self.client, self._on_event, accounts=configs,
+                                on_reconnected=self._resync)  # fmt: skip
+        self.market_hub = MarketHub(endpoints.market_hub_url, self.client, self._on_event,
+                                    on_reconnected=self._resync)  # fmt: skip
+        for hub in (self.user_hub, self.market_hub):
+            self.client.add_token_listener(hub.token_changed)
+            hub.start()
+        async with self.user_hub.holding():
+            await self._resync()
+        self._write_meta(connection="CONNECTED")
+
+    async def _resync(self) -> None:
+        """After every (re)connect: REST is the truth (SPEC §4.2), then evaluate every rule."""
+        assert self.engine is not None and self.client is not None
+        await resync(self.engine, self.client.polling)
+        self._follow_quotes()
+
+    def _on_event(self, kind: str, raw: object, event: Event) -> None:
+        self._events.put_nowait((kind, raw, event))
+
+    async def _serve(self) -> int:
+        assert self.client is not None
+        tasks = [
+            asyncio.create_task(self._consume(), name="events"),
+            asyncio.create_task(self._tick(), name="clock"),
+            asyncio.create_task(self.client.keep_token_fresh(), name="token"),
+        ]
+        await self.stop.event.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return self.stop.code
+
+    async def _consume(self) -> None:
+        """Events one at a time, in arrival order (SPEC §4.1)."""
+        assert self.engine is not None
+        while True:
+            kind, raw, event = await self._events.get()
+            try:
+                self.engine.handle(event, Source(kind, raw))
+            except Exception:  # one bad event must not stop enforcement of the next
+                log.exception("event %s could not be handled", kind)
+
+    async def _tick(self) -> None:
+        """Every second: the engine's clock, the heartbeat and the snapshot (SPEC §5)."""
+        assert self.engine is not None
+        while True:
+            now = self.clock.now()
+            try:
+                self.engine.tick(now)
+                self._follow_quotes()
+                self._heartbeat()
+            except Exception:
+                log.exception("tick failed")
+            await asyncio.sleep(max(0.05, 1.0 - (self.clock.now() - now).total_seconds()))
+
+    def _follow_quotes(self) -> None:
+        """Quotes of every contract held or with a working order (marks for P&L and stops)."""
+        if self.market_hub is None or self.engine is None:
+            return
+        contracts = {
+            c
+            for s in self.engine.states.values()
+            for c in (*s.positions, *(o.contract_id for o in s.orders.values()))
+        }
+        self.market_hub.set_contracts(sorted(contracts))
+
+    def _heartbeat(self) -> None:
+        assert self.engine is not None
+        connected = self.user_hub is not None and self.user_hub.is_connected
+        self._write_meta(
+            heartbeat_at=to_iso(self.clock.now()),
+            connection="CONNECTED" if connected else "DISCONNECTED",
+            snapshot=json.dumps(snapshot(self.engine.states), separators=(",", ":")),
+            store_error=self.engine.store.error or "",
+        )
+
+    def _write_meta(self, **values: str) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.set_meta_many(values)
+        except Exception as exc:  # the heartbeat must never take the daemon down
+            log.error("meta not written: %s", exc)
+
+    async def _shut_down(self) -> None:
+        """Finish what is in flight (<= 5 s), flush, disconnect."""
+        if self.engine is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.engine.executor.drain(), 5.0)
+            self.engine.flush(self.clock.now())
+        for hub in (self.user_hub, self.market_hub):
+            if hub is not None:
+                await hub.close()
+        if self.client is not None:
+            await self.client.aclose()
+        self._write_meta(connection="DISCONNECTED")
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM -> 143, SIGINT -> 130 (SPEC §7); graceful either way."""
+        loop = asyncio.get_running_loop()
+        for sig, code in ((signal.SIGTERM, EXIT_SIGTERM), (signal.SIGINT, EXIT_SIGINT)):
+            try:
+                loop.add_signal_handler(sig, self.stop.request, code)
+            except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+                signal.signal(sig, lambda *_, code=code: loop.call_soon_threadsafe(self.stop.request, code))
+
+
+async def run_daemon(config_set: ConfigSet, data_dir: Path) -> int:
+    daemon = Daemon(config_set, data_dir)
+    daemon.install_signal_handlers()
+    return await daemon.run()
+
+
+__all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_STOPPED", "Daemon", "Stop", "run_daemon"]
