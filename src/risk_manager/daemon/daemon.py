@@ -39,6 +39,7 @@ log = logging.getLogger("risk_manager.daemon")
 
 EXIT_STOPPED, EXIT_RUNTIME, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 130, 143
 LOGIN_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+HUB_CONNECT_TIMEOUT = 30.0
 
 
 @dataclass
@@ -171,6 +172,8 @@ class Daemon:
         for hub in (self.user_hub, self.market_hub):
             self.client.add_token_listener(hub.token_changed)
             hub.start()
+        with contextlib.suppress(TimeoutError):  # subscribed first, so nothing falls between (PROJECTX §4.5)
+            await asyncio.wait_for(self.user_hub.wait_connected(), HUB_CONNECT_TIMEOUT)
         async with self.user_hub.holding():
             await self._resync()
         self._write_meta(connection="CONNECTED")

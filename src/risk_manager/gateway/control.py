@@ -308,7 +308,9 @@ SIM_API: tuple[SimEndpoint, ...] = (
         "Hold the next `times` calls of an endpoint for `seconds` before handling them.",
         _delay,
     ),
-    SimEndpoint("POST", "/sim/clear-faults", Empty, "{}", "Forget every scripted failure and delay.", _clear_faults),
+    SimEndpoint(
+        "POST", "/sim/clear-faults", Empty, "{}", "Forget every scripted failure and delay.", _clear_faults
+    ),
     SimEndpoint(
         "POST",
         "/sim/malformed",
@@ -319,7 +321,9 @@ SIM_API: tuple[SimEndpoint, ...] = (
         "Invocation `target`(*arguments).",
         _malformed,
     ),
-    SimEndpoint("POST", "/sim/logout", Empty, "{}", "Send GatewayLogout (no arguments) on both hubs.", _logout),
+    SimEndpoint(
+        "POST", "/sim/logout", Empty, "{}", "Send GatewayLogout (no arguments) on both hubs.", _logout
+    ),
     SimEndpoint(
         "POST",
         "/sim/market",

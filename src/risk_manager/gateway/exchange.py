@@ -173,7 +173,9 @@ class Exchange(SimBroker):
     def contracts_in_play(self) -> set[str]:
         """Contracts with an open position or a working order on any account."""
         held = {cid for book in self._books.values() for cid, p in book.positions.items() if p.size}
-        working = {o.contract_id for book in self._books.values() for o in book.orders.values() if o.is_working}
+        working = {
+            o.contract_id for book in self._books.values() for o in book.orders.values() if o.is_working
+        }
         return held | working
 
     def last_price(self, contract_id: str) -> Decimal | None:
@@ -219,7 +221,10 @@ class Exchange(SimBroker):
         order = book.orders.get(request.orderId)
         if request.trailPrice is not None:
             raise self._rejected(
-                "modify_order", request.accountId, MODIFY_REJECTED, "Rejected: trailing stops are not simulated"
+                "modify_order",
+                request.accountId,
+                MODIFY_REJECTED,
+                "Rejected: trailing stops are not simulated",
             )
         if order is not None:
             tick = self._tick(order.contract_id).tick_size
@@ -309,7 +314,9 @@ class Exchange(SimBroker):
         stop = request.stopPrice if kind is OrderType.STOP else None
         for name, price in (("limitPrice", limit), ("stopPrice", stop)):
             if price is not None and (price <= 0 or price % tick_size != 0):
-                message = f"OrderRejected: {name} {price} is not a positive multiple of the tick size {tick_size}"
+                message = (
+                    f"OrderRejected: {name} {price} is not a positive multiple of the tick size {tick_size}"
+                )
                 raise self._refuse(request, PLACE_REJECTED, message)
         return Order(
             id=0,
@@ -353,7 +360,9 @@ class Exchange(SimBroker):
         market = order.type is OrderType.MARKET
         if market and price is None:
             raise self._place_rejected(order, f"no price for {order.contract_id}")
-        entry = replace(order, id=self._order_ids.take(), status=OrderStatus.PENDING if market else order.status)
+        entry = replace(
+            order, id=self._order_ids.take(), status=OrderStatus.PENDING if market else order.status
+        )
         book.orders[entry.id] = entry
         if not market:
             self._resting[entry.id] = entry.account_id

@@ -250,7 +250,9 @@ class Hubs:
             contracts |= connection.subscriptions.contracts()
         return contracts
 
-    def broadcast(self, hub: str | None, message: dict[str, Any] | None = None, text: str | None = None) -> int:
+    def broadcast(
+        self, hub: str | None, message: dict[str, Any] | None = None, text: str | None = None
+    ) -> int:
         """Send one message (or raw text) to every connection of ``hub`` (None: both)."""
         targets = self.connections(hub)
         for connection in targets:
@@ -271,7 +273,9 @@ class Hubs:
         return len(targets)
 
     def state(self) -> list[dict[str, Any]]:
-        return [{"hub": c.hub, "id": c.id, "subscriptions": c.subscriptions.describe()} for c in self._connections]
+        return [
+            {"hub": c.hub, "id": c.id, "subscriptions": c.subscriptions.describe()} for c in self._connections
+        ]
 
     # -- HTTP: negotiate ----------------------------------------------------------------------
 
@@ -406,7 +410,9 @@ class Hubs:
             try:
                 text = await asyncio.wait_for(_receive_text(websocket), self.client_timeout)
             except TimeoutError:
-                connection.drop(1000, close("Client timeout elapsed without a message.", allow_reconnect=True))
+                connection.drop(
+                    1000, close("Client timeout elapsed without a message.", allow_reconnect=True)
+                )
                 return
             except (WebSocketDisconnect, RuntimeError):
                 return
@@ -485,7 +491,9 @@ def _set_accounts(value: bool) -> Callable[[Subscriptions, list[Any]], None]:
     return run
 
 
-def _toggle(pick: Callable[[Subscriptions], set[Any]], add: bool) -> Callable[[Subscriptions, list[Any]], None]:
+def _toggle(
+    pick: Callable[[Subscriptions], set[Any]], add: bool
+) -> Callable[[Subscriptions, list[Any]], None]:
     def run(subs: Subscriptions, arguments: list[Any]) -> None:
         chosen = pick(subs)
         if add:

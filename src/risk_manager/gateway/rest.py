@@ -126,10 +126,14 @@ async def search_contracts(sim: GatewaySimulator, body: ContractSearchRequest, u
     return ok(ContractSearchResponse, contracts=[c.payload() for c in sim.catalog.search(body.searchText)])
 
 
-async def search_contract_by_id(sim: GatewaySimulator, body: ContractSearchByIdRequest, user: str) -> Envelope:
+async def search_contract_by_id(
+    sim: GatewaySimulator, body: ContractSearchByIdRequest, user: str
+) -> Envelope:
     listing = sim.catalog.find(body.contractId)
     if listing is None:
-        return refused(ContractSearchResponse, CONTRACT_NOT_FOUND, f"ContractNotFound: {body.contractId}", contract=None)
+        return refused(
+            ContractSearchResponse, CONTRACT_NOT_FOUND, f"ContractNotFound: {body.contractId}", contract=None
+        )
     return ok(ContractSearchResponse, contract=listing.payload())
 
 
@@ -212,7 +216,9 @@ async def query_orders(sim: GatewaySimulator, body: OrderQueryRequest, user: str
     return ok(OrderSearchResponse, orders=payload)
 
 
-async def search_open_positions(sim: GatewaySimulator, body: PositionSearchOpenRequest, user: str) -> Envelope:
+async def search_open_positions(
+    sim: GatewaySimulator, body: PositionSearchOpenRequest, user: str
+) -> Envelope:
     book = sim.exchange.account_book(body.accountId, "Position/searchOpen")
     return ok(PositionSearchResponse, positions=sim.exchange.position_payloads(book))
 
@@ -222,7 +228,9 @@ async def close_position(sim: GatewaySimulator, body: PositionCloseContractReque
     return ok(Envelope)
 
 
-async def partial_close(sim: GatewaySimulator, body: PositionPartialCloseContractRequest, user: str) -> Envelope:
+async def partial_close(
+    sim: GatewaySimulator, body: PositionPartialCloseContractRequest, user: str
+) -> Envelope:
     sim.exchange.close(body.accountId, body.contractId, body.size)
     return ok(Envelope)
 
@@ -365,7 +373,9 @@ class Api:
         try:
             envelope = await endpoint.handler(self._sim, body, user)
         except BrokerRejected as exc:
-            silent = endpoint.name == "Position/partialCloseContract" and exc.code == PARTIAL_CLOSE_SILENT_CODE
+            silent = (
+                endpoint.name == "Position/partialCloseContract" and exc.code == PARTIAL_CLOSE_SILENT_CODE
+            )
             envelope = refused(Envelope, exc.code, None if silent else reason(exc))
         return JSONResponse(envelope.payload())
 

@@ -67,7 +67,7 @@ class GatewayConfig:
 
 
 class GatewaySimulator:
-    """The state behind one simulated gateway; the ASGI app (:func:`~risk_manager.gateway.app.create_app`) serves it."""
+    """The state behind one simulated gateway, served by :func:`risk_manager.gateway.app.create_app`."""
 
     def __init__(self, config: GatewayConfig | None = None, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config or GatewayConfig()

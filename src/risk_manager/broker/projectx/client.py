@@ -253,9 +253,14 @@ class ProjectXClient:
         """A valid session token (logs in or refreshes as needed): what the hubs connect with."""
         return await self._shared.session.token()
 
-    async def relogin(self) -> str:
-        """Log in again now (a hub received ``GatewayLogout``); returns the new token."""
-        return await self._shared.session.relogin()
+    async def relogin(self, rejected: str | None = None) -> str:
+        """Log in again (a hub received ``GatewayLogout`` or a 401); returns the new token.
+
+        With ``rejected`` (the token the hub used), nothing is done if another caller has
+        already replaced it, so two hubs told of one logout log in once.
+        """
+        session = self._shared.session
+        return await (session.reauthenticate(rejected) if rejected else session.relogin())
 
     def add_token_listener(self, listener: TokenListener) -> None:
         """``listener(token)`` runs whenever the token changes; pass each hub's ``token_changed``."""

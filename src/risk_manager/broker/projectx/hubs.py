@@ -73,7 +73,10 @@ class TokenSource(Protocol):
 
     async def token(self) -> str: ...
 
-    async def relogin(self) -> str: ...
+    async def relogin(self, rejected: str | None = None) -> str:
+        """A new token; with ``rejected``, only if the current token is still that one
+        (two hubs told of the same logout log in once)."""
+        ...
 
 
 class HubError(Exception):
@@ -156,6 +159,8 @@ class HubConnection:
         self._generation = 0  # bumped by every new token
         self._immediate = False  # reconnect without back-off (new token, GatewayLogout)
         self._need_relogin = False
+        self._token: str | None = None  # the token of the last connection attempt
+        self._closing = False
         self._invocation_ids = itertools.count(1)
         self._pending: dict[str, str] = {}  # invocationId -> "SubscribeOrders(101)"
         self._holds = 0
@@ -210,12 +215,17 @@ class HubConnection:
         return self._task
 
     async def close(self) -> None:
-        """Stop reconnecting, close the socket and every helper task."""
+        """Stop reconnecting, close the socket (normal closure) and every helper task."""
+        self._closing = True
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
         tasks = [t for t in (self._task, *self._tasks) if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._task = None
+        self._closing = False
 
     def token_changed(self, token: str) -> None:
         """The session token changed: reconnect with it (a client token listener)."""
@@ -258,6 +268,8 @@ class HubConnection:
                     self._live = self._ws = None
                     self._connected.clear()
                     self._pending.clear()
+                if self._closing:
+                    return
                 if started is not None and self._monotonic() - started >= self._stable_after:
                     failures = 0
                 delay = 0.0 if self._immediate and failures == 0 else self._backoff(failures)
@@ -276,9 +288,9 @@ class HubConnection:
         started (monotonic), or None if it never got past the handshake."""
         if self._need_relogin:
             self._need_relogin = False
-            await self._tokens.relogin()
+            await self._tokens.relogin(self._token)
         generation = self._generation
-        token = await self._tokens.token()
+        token = self._token = await self._tokens.token()
         async with connect(
             hub_url(self._url, token),
             open_timeout=self._open_timeout,
@@ -290,15 +302,17 @@ class HubConnection:
             self._ws = ws
             decoder = Decoder()
             backlog = await self._handshake(ws, decoder)
-            reconnect = self.connections > 0
-            self.connections += 1
             if generation != self._generation:
                 self._immediate = True  # the token changed while we were connecting
                 return None
+            reconnect = self.connections > 0
+            self.connections += 1
+            await self._send_subscriptions(ws)
             if reconnect and self._on_reconnected is not None:
+                # Subscribed first, then the REST snapshot (PROJECTX.md §4.5); nothing is read
+                # from the socket before _serve, so holding from here loses no event.
                 self._holds += 1  # released when the resync ends
                 self._begin_resync()
-            await self._send_subscriptions(ws)
             self._connected.set()
             started = self._monotonic()
             log.info("%s hub: connected%s", self.name, " again" if reconnect else "")

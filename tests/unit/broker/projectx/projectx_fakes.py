@@ -11,6 +11,7 @@ import base64
 import heapq
 import itertools
 import json
+import logging
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,10 @@ USERNAME = "trader.joe"
 API_KEY = "sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 T0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 ACCOUNT = 101
+
+#: The fake hub's own log: kept out of caplog, since the server side logs request paths (tokens).
+_HUB_LOG = logging.getLogger("projectx_fakes.hub")
+_HUB_LOG.disabled = True
 
 Script = httpx.Response | type[httpx.TransportError] | Callable[[httpx.Request], httpx.Response]
 
@@ -158,6 +163,13 @@ async def settle(rounds: int = 20) -> None:
         await asyncio.sleep(0)
 
 
+async def eventually(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    """Wait until ``condition()`` holds (checked as the event loop turns), or fail after ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
 class RecordingSleep:
     """A sleep that returns at once and remembers what it was asked."""
 
@@ -176,11 +188,13 @@ class FakeTokens:
         self.current = tokens[0]
         self._later = list(tokens[1:])
         self.relogins = 0
+        self.rejected: list[str | None] = []
 
     async def token(self) -> str:
         return self.current
 
-    async def relogin(self) -> str:
+    async def relogin(self, rejected: str | None = None) -> str:
+        self.rejected.append(rejected)
         self.relogins += 1
         self.current = self._later.pop(0)
         return self.current
@@ -199,7 +213,9 @@ class HubSession:
         """Several messages in one text frame, as a SignalR server may send them."""
         await self.ws.send("".join(encode(m) for m in messages))
 
-    async def expect(self, count: int, *, type: int | None = None, timeout: float = 3.0) -> list[dict[str, Any]]:
+    async def expect(
+        self, count: int, *, type: int | None = None, timeout: float = 3.0
+    ) -> list[dict[str, Any]]:
         """The next ``count`` messages (of ``type`` if given) the client sent."""
         found: list[dict[str, Any]] = []
         async with asyncio.timeout(timeout):
@@ -216,8 +232,12 @@ class HubSession:
 class FakeHub:
     """A SignalR JSON hub on 127.0.0.1: handshake, records what clients send, scripted sends."""
 
-    def __init__(self, path: str = "/hubs/user", *, refuse: set[str] | None = None) -> None:
+    def __init__(
+        self, path: str = "/hubs/user", *, refuse: set[str] | None = None, handshake_errors: int = 0
+    ) -> None:
         self.path = path
+        self.handshake_errors = handshake_errors
+        """How many handshakes to answer with ``{"error": ...}`` before accepting."""
         self.refuse = refuse or set()
         """Tokens answered with HTTP 401 at the websocket upgrade."""
         self.sessions: list[HubSession] = []
@@ -226,7 +246,7 @@ class FakeHub:
         self._server: Server | None = None
 
     async def __aenter__(self) -> FakeHub:
-        self._server = await serve(self._serve, "127.0.0.1", 0, process_request=self._check)
+        self._server = await serve(self._serve, "127.0.0.1", 0, process_request=self._check, logger=_HUB_LOG)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -260,6 +280,11 @@ class FakeHub:
         while not handshake:
             handshake = decoder.feed(str(await ws.recv()))
         assert handshake[0] == {"protocol": "json", "version": 1}, handshake
+        if self.handshake_errors:
+            self.handshake_errors -= 1
+            await ws.send(encode({"error": "Requested protocol 'json' is not available."}))
+            await ws.close()
+            return
         await ws.send(encode({}))
         session = HubSession(ws, _token(ws.request.path if ws.request else ""))
         self.sessions.append(session)

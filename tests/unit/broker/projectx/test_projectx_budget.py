@@ -127,7 +127,9 @@ def test_enforcement_fails_fast_rather_than_wait_out_a_long_back_off() -> None:
     async def scenario(time: FakeTime) -> None:
         b = budget(time, max_enforcement_wait=10)
         b.rate_limited(retry_after=30)
-        with pytest.raises(BudgetExhausted, match=r"\(backing off after HTTP 429\); next request possible in 30.0 s"):
+        with pytest.raises(
+            BudgetExhausted, match=r"\(backing off after HTTP 429\); next request possible in 30.0 s"
+        ):
             await b.acquire(ENFORCEMENT)
         poll = asyncio.ensure_future(b.acquire(POLL))  # a poll simply waits
         await time.advance(30)

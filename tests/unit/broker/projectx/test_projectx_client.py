@@ -196,7 +196,9 @@ def test_a_401_logs_in_again_once_and_retries_that_call() -> None:
 def test_a_second_401_after_a_fresh_login_is_not_retried_again() -> None:
     h = Harness()
     h.gateway.script("Order/cancel", answer(401), answer(401))
-    with pytest.raises(BrokerUnavailable, match=r"HTTP 401\) even after a fresh login \[Order/cancel, account 101\]"):
+    with pytest.raises(
+        BrokerUnavailable, match=r"HTTP 401\) even after a fresh login \[Order/cancel, account 101\]"
+    ):
         h.run(cancel)
     assert len(h.gateway.calls("Order/cancel")) == 2
 
@@ -218,6 +220,20 @@ def test_concurrent_calls_share_one_login() -> None:
 
     h.run(scenario)
     assert len(h.gateway.calls("Auth/loginKey")) == 1
+
+
+def test_two_hubs_told_of_one_logout_log_in_once() -> None:
+    h = Harness()
+    renewed: list[str] = []
+    h.client.add_token_listener(renewed.append)
+
+    async def scenario(client: ProjectXClient) -> list[str]:
+        stale = await client.token()
+        return list(await asyncio.gather(client.relogin(stale), client.relogin(stale)))
+
+    first, second = h.run(scenario)
+    assert first == second == h.gateway.issued[1] and renewed == [first]
+    assert len(h.gateway.calls("Auth/loginKey")) == 2
 
 
 @pytest.mark.parametrize(
@@ -273,7 +289,12 @@ REJECTIONS = [
     ),
     pytest.param(positions, "Position/searchOpen", 1, None, "AccountNotFound", id="positions-account"),
     pytest.param(
-        lambda c: c.search_trades(ACCOUNT, T0), "Trade/search", 1, "nope", "AccountNotFound", id="trades-account"
+        lambda c: c.search_trades(ACCOUNT, T0),
+        "Trade/search",
+        1,
+        "nope",
+        "AccountNotFound",
+        id="trades-account",
     ),
 ]
 
@@ -296,8 +317,12 @@ def test_envelope_failures_become_rejections_naming_endpoint_and_account(
 def test_a_rejected_place_names_the_order_id_it_still_returned() -> None:
     h = Harness()
     h.gateway.script("Order/place", answer(200, refused(2, "Brackets cannot be used", orderId=3_000_000_999)))
-    with pytest.raises(BrokerRejected, match=r"errorCode 2 OrderRejected: Brackets cannot be used \(orderId 3000000999\)"):
-        h.run(lambda c: c.place_order(ACCOUNT, MNQ, OrderType.STOP, OrderSide.SELL, 1, stop_price=Decimal("1")))
+    with pytest.raises(
+        BrokerRejected, match=r"errorCode 2 OrderRejected: Brackets cannot be used \(orderId 3000000999\)"
+    ):
+        h.run(
+            lambda c: c.place_order(ACCOUNT, MNQ, OrderType.STOP, OrderSide.SELL, 1, stop_price=Decimal("1"))
+        )
 
 
 def test_an_http_4xx_is_a_rejection_with_its_status() -> None:
@@ -316,7 +341,13 @@ def test_place_order_sends_the_documented_body_and_returns_the_id() -> None:
     h.gateway.answers["Order/place"] = {"orderId": 3_000_000_555}
     order_id = h.run(
         lambda c: c.place_order(
-            ACCOUNT, MNQ, OrderType.STOP, OrderSide.SELL, 2, stop_price=Decimal("20990.25"), custom_tag="RM-1-SL"
+            ACCOUNT,
+            MNQ,
+            OrderType.STOP,
+            OrderSide.SELL,
+            2,
+            stop_price=Decimal("20990.25"),
+            custom_tag="RM-1-SL",
         )
     )
     assert order_id == 3_000_000_555
@@ -349,7 +380,9 @@ def test_mutation_bodies() -> None:
     )
     assert h.gateway.calls("Order/cancel") == [{"accountId": ACCOUNT, "orderId": 3_000_000_123}]
     assert h.gateway.calls("Position/closeContract") == [{"accountId": ACCOUNT, "contractId": MNQ}]
-    assert h.gateway.calls("Position/partialCloseContract") == [{"accountId": ACCOUNT, "contractId": ES, "size": 3}]
+    assert h.gateway.calls("Position/partialCloseContract") == [
+        {"accountId": ACCOUNT, "contractId": ES, "size": 3}
+    ]
     assert h.gateway.calls("Order/modify") == [
         {"accountId": ACCOUNT, "orderId": 77, "size": 1, "limitPrice": 21000.5}
     ]
@@ -371,7 +404,9 @@ def test_reads_are_retried_with_backoff_on_5xx_then_succeed() -> None:
 def test_reads_give_up_after_their_attempts() -> None:
     h = Harness(read_attempts=2)
     h.gateway.script("Position/searchOpen", answer(502), answer(502))
-    with pytest.raises(BrokerUnavailable, match=r"gateway error \(HTTP 502\) \[Position/searchOpen, account 101\]"):
+    with pytest.raises(
+        BrokerUnavailable, match=r"gateway error \(HTTP 502\) \[Position/searchOpen, account 101\]"
+    ):
         h.run(positions)
     assert len(h.gateway.calls("Position/searchOpen")) == 2
 
@@ -476,7 +511,11 @@ def test_search_trades_sends_utc_timestamps() -> None:
     [fill] = h.run(lambda c: c.search_trades(ACCOUNT, T0, T0 + timedelta(hours=1)))
     assert fill.pnl is None and fill.size == 2
     assert h.gateway.calls("Trade/search") == [
-        {"accountId": ACCOUNT, "startTimestamp": "2026-03-10T14:00:00Z", "endTimestamp": "2026-03-10T15:00:00Z"}
+        {
+            "accountId": ACCOUNT,
+            "startTimestamp": "2026-03-10T14:00:00Z",
+            "endTimestamp": "2026-03-10T15:00:00Z",
+        }
     ]
 
 
@@ -503,7 +542,9 @@ class SpyBudget(RequestBudget):
 def test_the_client_reads_at_enforcement_priority_and_its_polling_view_at_poll() -> None:
     budget = SpyBudget()
     h = Harness(budget=budget)
-    h.runs(positions, lambda c: c.polling.search_open_positions(ACCOUNT), lambda c: c.polling.cancel_order(1, 2))
+    h.runs(
+        positions, lambda c: c.polling.search_open_positions(ACCOUNT), lambda c: c.polling.cancel_order(1, 2)
+    )
     login, read, poll, mutation = budget.asked
     assert (login, read, poll, mutation) == (
         Priority.ENFORCEMENT,
