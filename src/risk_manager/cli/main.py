@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from risk_manager import __version__
+from risk_manager.cli.gateway import gateway
 from risk_manager.cli.init import init
 from risk_manager.cli.journal import journal_app
 from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
@@ -32,6 +33,7 @@ app = typer.Typer(
 app.add_typer(journal_app, name="journal")
 app.command()(init)
 app.command()(run)
+app.command()(gateway)
 
 
 def _version(value: bool) -> None:

@@ -106,15 +106,16 @@ class Executor:
         return skipped
 
     def _already_running(self, job: Job, key: tuple[int, str]) -> bool:
-        """The same work is in flight: the same key, a flatten or cut covering the contract,
-        or a cancel-all covering the order's contract."""
+        """The same work is in flight: the same key, or (for a cut) a flatten of the account.
+
+        A cancel-all in flight does not cover a newer cancel: it may have listed the
+        account's orders before that one appeared.
+        """
         if key in self._in_flight:
             return True
-        account = job.account_id
         if job.action.kind in (ActionKind.CANCEL_ALL, ActionKind.CANCEL_ORDER):
-            covering = {(account, "cancel:*"), (account, f"cancel:{job.action.contract_id}")}
-            return bool(covering & self._in_flight)
-        return self.in_flight(account, _contract_of(key))
+            return False
+        return self.in_flight(job.account_id, _contract_of(key))
 
     @property
     def broker(self) -> Broker:

@@ -57,7 +57,6 @@ from risk_manager.gateway.market import Market
 T = TypeVar("T")
 
 # Order/place errorCodes (PROJECTX.md §2.1).
-PLACE_ACCOUNT_NOT_FOUND = 1
 PLACE_REJECTED = 2
 PLACE_ACCOUNT_VIOLATION = 4
 PLACE_OUTSIDE_HOURS = 5
@@ -184,12 +183,6 @@ class Exchange(SimBroker):
         return price if price is not None else super().last_price(contract_id)
 
     # -- mutations with the gateway's validation -------------------------------------------
-
-    def set_can_trade(self, account_id: int, can_trade: bool) -> AccountInfo:
-        """Flip canTrade and publish GatewayUserAccount; raises KeyError for an unknown account."""
-        info = replace(self._books[account_id].info, can_trade=can_trade)
-        self.update_account(info)
-        return info
 
     def place(self, request: OrderPlaceRequest) -> int:
         """Order/place: the new order's id, or BrokerRejected with the endpoint's errorCode."""

@@ -484,44 +484,37 @@ class _Method:
         return isinstance(arguments[0], self.argument)
 
 
-def _set_accounts(value: bool) -> Callable[[Subscriptions, list[Any]], None]:
+def _accounts(subscribe: bool) -> _Method:
     def run(subs: Subscriptions, arguments: list[Any]) -> None:
-        subs.accounts = value
+        subs.accounts = subscribe
 
-    return run
+    return _Method(None, run)
 
 
-def _toggle(
-    pick: Callable[[Subscriptions], set[Any]], add: bool
-) -> Callable[[Subscriptions, list[Any]], None]:
+def _per_item(argument: type, pick: Callable[[Subscriptions], set[Any]], subscribe: bool) -> _Method:
+    """A method taking one account or contract id that adds it to (or removes it from) a set."""
+
     def run(subs: Subscriptions, arguments: list[Any]) -> None:
-        chosen = pick(subs)
-        if add:
-            chosen.add(arguments[0])
+        if subscribe:
+            pick(subs).add(arguments[0])
         else:
-            chosen.discard(arguments[0])
+            pick(subs).discard(arguments[0])
 
-    return run
+    return _Method(argument, run)
 
 
-def _pair(
-    name: str, argument: type | None, pick: Callable[[Subscriptions], set[Any]] | None
-) -> dict[str, _Method]:
-    """``Subscribe<name>`` and ``Unsubscribe<name>``, keyed lower-case."""
-    if pick is None:
-        return {
-            f"subscribe{name}".lower(): _Method(None, _set_accounts(True)),
-            f"unsubscribe{name}".lower(): _Method(None, _set_accounts(False)),
-        }
+def _pair(name: str, argument: type, pick: Callable[[Subscriptions], set[Any]]) -> dict[str, _Method]:
+    """``Subscribe<name>`` and ``Unsubscribe<name>``, keyed lower-case (hub targets are case-insensitive)."""
     return {
-        f"subscribe{name}".lower(): _Method(argument, _toggle(pick, True)),
-        f"unsubscribe{name}".lower(): _Method(argument, _toggle(pick, False)),
+        f"subscribe{name}".lower(): _per_item(argument, pick, True),
+        f"unsubscribe{name}".lower(): _per_item(argument, pick, False),
     }
 
 
 _METHODS: dict[str, dict[str, _Method]] = {
     USER: {
-        **_pair("Accounts", None, None),
+        "subscribeaccounts": _accounts(True),
+        "unsubscribeaccounts": _accounts(False),
         **_pair("Orders", int, lambda s: s.orders),
         **_pair("Positions", int, lambda s: s.positions),
         **_pair("Trades", int, lambda s: s.trades),
@@ -533,26 +526,4 @@ _METHODS: dict[str, dict[str, _Method]] = {
     },
 }
 
-#: The invocable methods of each hub, as documented (PROJECTX.md §4.3, §4.4).
-HUB_METHODS: dict[str, tuple[str, ...]] = {
-    USER: (
-        "SubscribeAccounts",
-        "SubscribeOrders",
-        "SubscribePositions",
-        "SubscribeTrades",
-        "UnsubscribeAccounts",
-        "UnsubscribeOrders",
-        "UnsubscribePositions",
-        "UnsubscribeTrades",
-    ),
-    MARKET: (
-        "SubscribeContractQuotes",
-        "SubscribeContractTrades",
-        "SubscribeContractMarketDepth",
-        "UnsubscribeContractQuotes",
-        "UnsubscribeContractTrades",
-        "UnsubscribeContractMarketDepth",
-    ),
-}
-
-__all__ = ["HUBS", "HUB_ENDPOINTS", "HUB_METHODS", "MARKET", "USER", "HubConnection", "Hubs", "Subscriptions"]
+__all__ = ["HUBS", "HUB_ENDPOINTS", "MARKET", "USER", "HubConnection", "Hubs", "Subscriptions"]

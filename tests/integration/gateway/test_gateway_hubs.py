@@ -450,3 +450,24 @@ def test_sim_rejects_bad_bodies_with_400_and_unknown_things_with_404() -> None:
         assert isinstance(listing, httpx.Response) and "/sim/expire-tokens" in listing.text
 
     run(scenario)
+
+
+def test_the_walk_moves_only_contracts_that_are_subscribed_held_or_worked() -> None:
+    async def scenario(h: Harness) -> None:
+        mnq, es, gold = h.front("MNQ"), h.front("EP"), h.front("GCE")
+        assert (await h.state())["market"]["inPlay"] == []
+        market = await h.hub("market")
+
+        await market.invoke("SubscribeContractQuotes", mnq)
+        await h.place(contractId=es, size=1)
+        await h.place(contractId=gold, type=1, limitPrice=100)
+        in_play = (await h.state())["market"]["inPlay"]
+        await h.sim("/sim/market", {"paused": True, "rate": 25})
+        stepped = h.gw.simulator.step_market()
+
+        assert in_play == sorted([mnq, es, gold])
+        assert stepped == 3
+        (quote,) = await market.events(1)
+        assert quote["arguments"][0] == mnq
+
+    run(scenario)

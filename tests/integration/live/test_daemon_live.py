@@ -1,0 +1,155 @@
+"""The daemon against the gateway simulator over real sockets on 127.0.0.1 (issue 5).
+
+The trader trades through the simulator's /sim API (as by hand on the platform); the
+daemon sees it on the hubs and enforces through REST. What the simulator ends up with,
+and what the daemon wrote to its database, are checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from risk_manager.config.loader import load_config_set
+from risk_manager.daemon.daemon import Daemon
+from risk_manager.gateway import RunningGateway, running_gateway
+from risk_manager.store import Store
+
+WAIT = 10.0
+RULES = {
+    "max_contracts": {"enabled": True, "limit": 2},
+    "daily_realized_loss": {"enabled": True, "limit": -100.0, "include_unrealized": True},
+}
+
+
+def write_config(config_dir: Path, gw: RunningGateway) -> None:
+    config_dir.mkdir(parents=True)
+    accounts = {
+        "version": 1,
+        "gateway": {"firm": "custom", "api_url": gw.url, "user_hub_url": gw.user_hub_url,
+                    "market_hub_url": gw.market_hub_url, "username": "demo", "api_key": "demo"},
+        "accounts": [{"id": 1, "label": "one"}, {"id": 2, "label": "two"}],
+    }  # fmt: skip
+    (config_dir / "accounts.yaml").write_text(yaml.safe_dump(accounts))
+    (config_dir / "risk_config.yaml").write_text(yaml.safe_dump({"version": 1, "rules": RULES}))
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = WAIT) -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.02)
+
+
+class Trader:
+    """The trader's hands and eyes on the simulator: /sim to trade, REST to look."""
+
+    def __init__(self, gw: RunningGateway, http: httpx.AsyncClient) -> None:
+        self.gw, self.http = gw, http
+        self.token = ""
+
+    async def login(self) -> None:
+        reply = await self.http.post("/api/Auth/loginKey", json={"userName": "demo", "apiKey": "demo"})
+        self.token = reply.json()["token"]
+
+    async def api(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply = await self.http.post(
+            f"/api/{path}", json=body, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        data: dict[str, Any] = reply.json()
+        return data
+
+    async def sim(self, path: str, body: dict[str, Any]) -> Any:
+        reply = await self.http.post(f"/sim/{path}", json=body)
+        assert reply.status_code < 300, reply.text
+        return reply.json() if reply.content else None
+
+    async def contract(self, symbol: str) -> str:
+        found = await self.api("Contract/search", {"searchText": symbol, "live": False})
+        return str(next(c["id"] for c in found["contracts"] if c["id"].split(".")[3] == symbol))
+
+    async def position(self, account: int, contract_id: str) -> int:
+        data = await self.api("Position/searchOpen", {"accountId": account})
+        sizes = [
+            p["size"] * (1 if p["type"] == 1 else -1)
+            for p in data["positions"]
+            if p["contractId"] == contract_id
+        ]
+        return sizes[0] if sizes else 0
+
+    async def open_orders(self, account: int) -> list[dict[str, Any]]:
+        return list((await self.api("Order/searchOpen", {"accountId": account}))["orders"])
+
+
+def run_live(tmp_path: Path, scenario: Callable[[Daemon, Trader], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with running_gateway(port=0, accounts=2, seed=1, quote_rate=0) as gw:
+            write_config(tmp_path / "config", gw)
+            daemon = Daemon(load_config_set(tmp_path / "config"), tmp_path / "data")
+            task = asyncio.create_task(daemon.run())
+            async with httpx.AsyncClient(base_url=gw.url, timeout=5.0) as http:
+                trader = Trader(gw, http)
+                await trader.login()
+
+                async def connected() -> bool:
+                    if task.done():
+                        task.result()
+                    hub = daemon.user_hub
+                    return daemon.engine is not None and hub is not None and hub.is_connected
+
+                await until(connected, "the daemon connected")
+                try:
+                    await scenario(daemon, trader)
+                finally:
+                    daemon.stop.request(0)
+                    assert await asyncio.wait_for(task, WAIT) == 0
+
+    asyncio.run(main())
+
+
+def test_breaches_are_enforced_end_to_end_and_recorded(tmp_path: Path) -> None:
+    async def scenario(daemon: Daemon, trader: Trader) -> None:
+        mnq = await trader.contract("MNQ")
+        await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+        # RULE-001: 3 MNQ on a limit of 2 -> the daemon sells one back.
+        await trader.sim("trade", {"accountId": 1, "contractId": mnq, "type": 2, "side": 0, "size": 3})
+
+        async def trimmed() -> bool:
+            return await trader.position(1, mnq) == 2
+
+        await until(trimmed, "RULE-001 sold one back")
+        # RULE-003: 2 MNQ falling 100 points is -400.00 unrealized, past -100: flatten and lock.
+        await trader.sim("quote", {"contractId": mnq, "lastPrice": 20900.0})
+
+        async def flat() -> bool:
+            return await trader.position(1, mnq) == 0
+
+        await until(flat, "RULE-003 flattened")
+        # Locked: a new limit order from the trader is cancelled as soon as it appears.
+        await trader.sim("trade", {"accountId": 1, "contractId": mnq, "type": 1, "side": 0, "size": 1,
+                                   "limitPrice": 20800.0})  # fmt: skip
+
+        async def cancelled() -> bool:
+            return await trader.open_orders(1) == []
+
+        await until(cancelled, "lockout mode cancelled the order")
+        # Account 2 was never touched.
+        assert await trader.position(2, mnq) == 0
+
+    run_live(tmp_path, scenario)
+    with Store.open(tmp_path / "data" / "risk_manager.db", read_only=True) as store:
+        [lock] = store.active_lockouts()
+        actions = [(r.rule_id, r.action, r.result) for r in store.enforcement_rows(limit=None)]
+        meta = store.meta()
+    assert (lock.account_id, lock.rule_id, lock.kind) == (1, "RULE-003", "hard")
+    assert ("RULE-001", "reduce", "OK") in actions
+    assert ("RULE-003", "close_all", "OK") in actions
+    assert ("RULE-003", "cancel_order", "OK") in actions
+    assert meta["connection"] == "DISCONNECTED" and "heartbeat_at" in meta
+    accounts = json.loads(meta["snapshot"])["accounts"]
+    assert [a["id"] for a in accounts] == [1, 2]
