@@ -94,9 +94,7 @@ class Executor:
         skipped: list[Job] = []
         for job in jobs:
             key = _flight_key(job)
-            if key is not None and (
-                key in self._in_flight or self.in_flight(job.account_id, _contract_of(key))
-            ):
+            if key is not None and self._already_running(job, key):
                 skipped.append(job)
                 self._report(Outcome(job, "SKIPPED", 0.0, "already in flight"))
                 continue

@@ -65,6 +65,7 @@ class Trader:
         return data
 
     async def sim(self, path: str, body: dict[str, Any]) -> Any:
+        """The trader's own hands (and the test's control of the market)."""
         reply = await self.http.post(f"/sim/{path}", json=body)
         assert reply.status_code < 300, reply.text
         return reply.json() if reply.content else None
@@ -144,12 +145,13 @@ def test_breaches_are_enforced_end_to_end_and_recorded(tmp_path: Path) -> None:
     run_live(tmp_path, scenario)
     with Store.open(tmp_path / "data" / "risk_manager.db", read_only=True) as store:
         [lock] = store.active_lockouts()
-        actions = [(r.rule_id, r.action, r.result) for r in store.enforcement_rows(limit=None)]
+        store_rows = store.enforcement_rows(limit=None)
+        actions = [(r.rule_id, r.action, r.result) for r in store_rows]
         meta = store.meta()
     assert (lock.account_id, lock.rule_id, lock.kind) == (1, "RULE-003", "hard")
     assert ("RULE-001", "reduce", "OK") in actions
     assert ("RULE-003", "close_all", "OK") in actions
-    assert ("RULE-003", "cancel_order", "OK") in actions
+    assert ("RULE-003", "cancel_order", "OK") in actions, actions
     assert meta["connection"] == "DISCONNECTED" and "heartbeat_at" in meta
     accounts = json.loads(meta["snapshot"])["accounts"]
     assert [a["id"] for a in accounts] == [1, 2]
