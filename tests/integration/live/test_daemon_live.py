@@ -155,3 +155,67 @@ def test_breaches_are_enforced_end_to_end_and_recorded(tmp_path: Path) -> None:
     assert meta["connection"] == "DISCONNECTED" and "heartbeat_at" in meta
     accounts = json.loads(meta["snapshot"])["accounts"]
     assert [a["id"] for a in accounts] == [1, 2]
+
+
+async def breach_max_contracts(trader: Trader, account: int = 1) -> str:
+    """The trader buys 3 MNQ on a limit of 2; returns the contract."""
+    mnq = await trader.contract("MNQ")
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+    await trader.sim("trade", {"accountId": account, "contractId": mnq, "type": 2, "side": 0, "size": 3})
+    return mnq
+
+
+async def trimmed_to(trader: Trader, contract_id: str, size: int, account: int = 1) -> None:
+    async def check() -> bool:
+        return await trader.position(account, contract_id) == size
+
+    await until(check, f"position {size}")
+
+
+def test_a_fill_missed_while_the_socket_was_down_is_enforced_after_the_resync(tmp_path: Path) -> None:
+    async def scenario(daemon: Daemon, trader: Trader) -> None:
+        assert daemon.user_hub is not None
+        before = daemon.user_hub.connections
+        await trader.sim("drop", {})
+        mnq = await breach_max_contracts(trader)  # happens while the daemon is disconnected
+
+        async def reconnected() -> bool:
+            assert daemon.user_hub is not None
+            return daemon.user_hub.connections > before and daemon.user_hub.is_connected
+
+        await until(reconnected, "the hub reconnected")
+        await trimmed_to(trader, mnq, 2)
+
+    run_live(tmp_path, scenario)
+
+
+def test_a_malformed_event_is_skipped_and_enforcement_goes_on(tmp_path: Path) -> None:
+    async def scenario(daemon: Daemon, trader: Trader) -> None:
+        await trader.sim("malformed", {"kind": "payload"})
+        mnq = await breach_max_contracts(trader)
+        await trimmed_to(trader, mnq, 2)
+        assert daemon.user_hub is not None and sum(daemon.user_hub.malformed.values()) >= 1
+
+    run_live(tmp_path, scenario)
+
+
+def test_a_close_refused_twice_by_the_gateway_succeeds_on_the_third_attempt(tmp_path: Path) -> None:
+    async def scenario(daemon: Daemon, trader: Trader) -> None:
+        await trader.sim("fail", {"endpoint": "Position/partialCloseContract", "times": 2, "status": 500})
+        mnq = await breach_max_contracts(trader)
+        await trimmed_to(trader, mnq, 2)
+
+    run_live(tmp_path, scenario)
+    with Store.open(tmp_path / "data" / "risk_manager.db", read_only=True) as store:
+        rows = [(r.rule_id, r.action, r.result) for r in store.enforcement_rows(limit=None)]
+    assert ("RULE-001", "reduce", "OK") in rows
+
+
+def test_an_expired_token_is_renewed_and_enforcement_goes_on(tmp_path: Path) -> None:
+    async def scenario(daemon: Daemon, trader: Trader) -> None:
+        await trader.sim("expire-tokens", {})
+        await trader.login()  # the trader's own session expired too
+        mnq = await breach_max_contracts(trader)
+        await trimmed_to(trader, mnq, 2)
+
+    run_live(tmp_path, scenario)
