@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from risk_manager import __version__
+from risk_manager.cli.demo import demo
 from risk_manager.cli.gateway import gateway
 from risk_manager.cli.init import init
 from risk_manager.cli.journal import journal_app
@@ -34,6 +35,7 @@ app.add_typer(journal_app, name="journal")
 app.command()(init)
 app.command()(run)
 app.command()(gateway)
+app.command()(demo)
 
 
 def _version(value: bool) -> None:

@@ -29,7 +29,7 @@ from risk_manager.config.loader import ConfigSet
 from risk_manager.config.risk import RiskConfig
 from risk_manager.domain import ContractCatalog, Event
 from risk_manager.enforcement import Executor
-from risk_manager.engine import Engine, Source, restore, resync
+from risk_manager.engine import Engine, Record, RecordSink, Source, restore, resync
 from risk_manager.engine.snapshot import snapshot
 from risk_manager.schedule import Clock, ExchangeCalendar, SystemClock
 from risk_manager.store import DATABASE_FILENAME, DaemonLock, Store
@@ -57,8 +57,16 @@ class Stop:
 class Daemon:
     """One daemon: owns the store, the client, the hubs and the engine for one data dir."""
 
-    def __init__(self, config_set: ConfigSet, data_dir: Path, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config_set: ConfigSet,
+        data_dir: Path,
+        *,
+        clock: Clock | None = None,
+        on_record: RecordSink | None = None,
+    ) -> None:
         self.config_set = config_set
+        self.on_record = on_record
         self.data_dir = data_dir
         self.clock: Clock = clock or SystemClock()
         self.stop = Stop()
@@ -155,11 +163,15 @@ class Daemon:
             calendar=calendar,
             base_config=risk if risk.general.protect_unlisted_accounts else None,
             executor_factory=lambda engine: Executor(client, engine.state_of, engine.report),
-            on_record=lambda record: log.info(
-                "%s %s %s", record.action, record.rule or "", record.reason,
-                extra={"account": record.account_id, "record": record.action},
-            ),
-        )  # fmt: skip
+            on_record=self._record,
+        )
+
+    def _record(self, record: Record) -> None:
+        """Every lock, unlock, reset and action: to the log, and to whoever watches (the demo)."""
+        log.info("%s %s %s", record.action, record.rule or "", record.reason,
+                 extra={"account": record.account_id, "record": record.action})  # fmt: skip
+        if self.on_record is not None:
+            self.on_record(record)
 
     async def _connect(self, configs: dict[int, RiskConfig]) -> None:
         """Hubs up, then the REST snapshot while their events wait, then every rule once."""
