@@ -79,6 +79,8 @@ def setup_logging(
         handler.addFilter(REDACT)
         root.addHandler(handler)
     root.setLevel(level)
+    for chatty in ("httpx", "httpcore", "websockets", "uvicorn.access"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))  # one line per request is noise
 
 
 def mask(secret: str | None) -> str:
