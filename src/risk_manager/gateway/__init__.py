@@ -26,6 +26,7 @@ REST (PROJECTX.md §2): ``POST /api/Auth/loginKey``, ``Auth/validate``, ``GET St
 Control API (JSON POST bodies; ``GET /sim`` prints :func:`docs_sim_api`)::
 
     GET  /sim/state          everything: accounts, orders, positions, trades, market, hubs, faults
+    GET  /sim/timings        perf_counter_ns stamps: user position/trade publishes, enforcement requests
     POST /sim/quote          {contractId, lastPrice, bestBid?, bestAsk?}
     POST /sim/trade          {accountId, contractId, side, size, type?=2, limitPrice?, stopPrice?, ...}
     POST /sim/account        {accountId, canTrade?, balance?}

@@ -131,6 +131,10 @@ async def _state(sim: GatewaySimulator, body: None) -> Response:
     return JSONResponse(sim.state())
 
 
+async def _timings(sim: GatewaySimulator, body: None) -> Response:
+    return JSONResponse(sim.timings.state())
+
+
 async def _quote(sim: GatewaySimulator, body: QuoteBody) -> Response:
     if sim.catalog.find(body.contractId) is None:
         return _error(404, f"unknown contract {body.contractId!r} (see /sim/state contracts)")
@@ -252,6 +256,16 @@ SIM_API: tuple[SimEndpoint, ...] = (
         "market (seed, rate, paused, closed, quotes, inPlay), contracts, hub connections and their "
         "subscriptions, pending faults, rate-limit use, token counts.",
         _state,
+    ),
+    SimEndpoint(
+        "GET",
+        "/sim/timings",
+        None,
+        "",
+        "Benchmark stamps (perf_counter_ns of the simulator process): each GatewayUserPosition and "
+        "GatewayUserTrade as it is published, each enforcement request (Position/closeContract, "
+        "Position/partialCloseContract, Order/cancel) as it arrives, and the number of quotes published.",
+        _timings,
     ),
     SimEndpoint(
         "POST",

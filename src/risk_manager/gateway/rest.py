@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -335,6 +336,7 @@ class Api:
         return [Route("/api/{path:path}", self.dispatch, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])]
 
     async def dispatch(self, request: Request) -> Response:
+        arrived_ns = time.perf_counter_ns()  # for /sim/timings
         sim = self._sim
         endpoint = _BY_KEY.get(endpoint_key(str(request.path_params["path"])))
         if endpoint is None:
@@ -362,6 +364,7 @@ class Api:
             if isinstance(parsed, Response):
                 return parsed
             body = parsed
+        sim.timings.request(arrived_ns, endpoint.name, getattr(body, "accountId", None))
         response = await self._call(endpoint, body, user)
         if failure is not None:
             return _failed(failure)  # it took effect; the answer is lost

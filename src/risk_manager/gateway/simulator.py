@@ -24,6 +24,7 @@ from risk_manager.gateway.faults import FaultScript, RateLimiter
 from risk_manager.gateway.hubs import HUB_ENDPOINTS, Hubs
 from risk_manager.gateway.market import DEFAULT_RATE, Market, Ticker
 from risk_manager.gateway.rest import REST_ENDPOINTS
+from risk_manager.gateway.timings import Timings
 from risk_manager.gateway.tokens import TOKEN_LIFETIME, TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class GatewaySimulator:
             handshake_timeout=self.config.handshake_timeout,
         )
         self.hubs.on_subscribe = self.market_changed
+        self.timings = Timings()
+        """Publish and enforcement-request stamps for benchmarks (``/sim/timings``)."""
         self.exchange = Exchange(clock, self.catalog, self.market, self._emit, self.config.fees)
         for account_id in range(1, self.config.accounts + 1):
             info = AccountInfo(account_id, f"SIM-{account_id}", self.config.balance, can_trade=True)
@@ -94,6 +97,7 @@ class GatewaySimulator:
         self._idle = True
 
     def _emit(self, type: str, data: dict[str, Any], contract_id: str | None) -> None:
+        self.timings.event(type, data)
         self.hubs.publish_user(type, data)
         if self._idle:
             self._changed.set()  # a new position or order may put a contract in play
@@ -105,6 +109,7 @@ class GatewaySimulator:
         quote = self.market.quote_payload(ticker)
         contract_id = ticker.contract_id
         self.hubs.publish_market("GatewayQuote", contract_id, quote)
+        self.timings.quotes += 1
         self.hubs.publish_market("GatewayTrade", contract_id, self.market.trade_payload(ticker))
         self.hubs.publish_market("GatewayDepth", contract_id, self.market.depth_payload(ticker))
         self.exchange.observe("GatewayQuote", quote, contract_id)

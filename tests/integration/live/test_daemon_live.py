@@ -28,7 +28,7 @@ RULES = {
 }
 
 
-def write_config(config_dir: Path, gw: RunningGateway) -> None:
+def write_config(config_dir: Path, gw: RunningGateway, rules: dict[str, Any]) -> None:
     config_dir.mkdir(parents=True)
     accounts = {
         "version": 1,
@@ -37,7 +37,7 @@ def write_config(config_dir: Path, gw: RunningGateway) -> None:
         "accounts": [{"id": 1, "label": "one"}, {"id": 2, "label": "two"}],
     }  # fmt: skip
     (config_dir / "accounts.yaml").write_text(yaml.safe_dump(accounts))
-    (config_dir / "risk_config.yaml").write_text(yaml.safe_dump({"version": 1, "rules": RULES}))
+    (config_dir / "risk_config.yaml").write_text(yaml.safe_dump({"version": 1, "rules": rules}))
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = WAIT) -> None:
@@ -74,23 +74,29 @@ class Trader:
         found = await self.api("Contract/search", {"searchText": symbol, "live": False})
         return str(next(c["id"] for c in found["contracts"] if c["id"].split(".")[3] == symbol))
 
+    async def account(self, account_id: int) -> dict[str, Any]:
+        """The simulator's own view: /sim/state does not count against the gateway's rate limit,
+        which the daemon shares (polling /api here would starve it)."""
+        state = (await self.http.get("/sim/state")).json()
+        return dict(next(a for a in state["accounts"] if a["id"] == account_id))
+
     async def position(self, account: int, contract_id: str) -> int:
-        data = await self.api("Position/searchOpen", {"accountId": account})
+        positions = (await self.account(account))["positions"]
         sizes = [
-            p["size"] * (1 if p["type"] == 1 else -1)
-            for p in data["positions"]
-            if p["contractId"] == contract_id
+            p["size"] * (1 if p["type"] == 1 else -1) for p in positions if p["contractId"] == contract_id
         ]
         return sizes[0] if sizes else 0
 
     async def open_orders(self, account: int) -> list[dict[str, Any]]:
-        return list((await self.api("Order/searchOpen", {"accountId": account}))["orders"])
+        return [o for o in (await self.account(account))["orders"] if o["status"] in (1, 6, 8)]
 
 
-def run_live(tmp_path: Path, scenario: Callable[[Daemon, Trader], Awaitable[None]]) -> None:
+def run_live(
+    tmp_path: Path, scenario: Callable[[Daemon, Trader], Awaitable[None]], rules: dict[str, Any] = RULES
+) -> None:
     async def main() -> None:
         async with running_gateway(port=0, accounts=2, seed=1, quote_rate=0) as gw:
-            write_config(tmp_path / "config", gw)
+            write_config(tmp_path / "config", gw, rules)
             daemon = Daemon(load_config_set(tmp_path / "config"), tmp_path / "data")
             task = asyncio.create_task(daemon.run())
             async with httpx.AsyncClient(base_url=gw.url, timeout=5.0) as http:
@@ -219,3 +225,42 @@ def test_an_expired_token_is_renewed_and_enforcement_goes_on(tmp_path: Path) -> 
         await trimmed_to(trader, mnq, 2)
 
     run_live(tmp_path, scenario)
+
+
+def test_cooldown_and_automation_categories_live(tmp_path: Path) -> None:
+    """RULE-007 (timer-cooldown) and RULE-012 (automation) against the simulator."""
+    rules = {
+        "cooldown_after_loss": {"enabled": True, "tiers": [{"loss_amount": -10.0, "duration": "5m"}]},
+        "trade_management": {"enabled": True, "auto_stop_loss": {"enabled": True, "ticks": 40}},
+    }
+
+    async def scenario(daemon: Daemon, trader: Trader) -> None:
+        mnq = await trader.contract("MNQ")
+        await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+        await trader.sim("trade", {"accountId": 2, "contractId": mnq, "type": 2, "side": 0, "size": 1})
+
+        async def stop_placed() -> bool:
+            orders = await trader.open_orders(2)
+            return any(
+                o["type"] == 4 and o["stopPrice"] == 20990.0 and o["customTag"].startswith("RM-")
+                for o in orders
+            )
+
+        await until(stop_placed, "RULE-012 placed the auto stop")
+        # the market falls through the daemon's stop: stopped out at 20990.00, -20.00 and fees;
+        # a daemon close's loss counts for RULE-007 (SPEC §1), which cools the account down
+        await trader.sim("quote", {"contractId": mnq, "lastPrice": 20985.0})
+
+        async def cooled() -> bool:
+            assert daemon.engine is not None
+            return ("RULE-007", "account") in daemon.engine.states[2].held_locks and await trader.open_orders(
+                2
+            ) == []
+
+        await until(cooled, "RULE-007 cooldown with every order cancelled")
+        assert await trader.position(2, mnq) == 0
+
+    run_live(tmp_path, scenario, rules)
+    with Store.open(tmp_path / "data" / "risk_manager.db", read_only=True) as store:
+        [lock] = store.active_lockouts()
+    assert (lock.rule_id, lock.kind, lock.account_id) == ("RULE-007", "cooldown", 2)
