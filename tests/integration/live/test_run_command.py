@@ -36,8 +36,14 @@ def test_run_connects_keeps_a_heartbeat_and_stops_gracefully_on_sigterm(tmp_path
         config = tmp_path / "config"
         config.mkdir()
         base = f"http://127.0.0.1:{port}"
-        gateway_config = {"firm": "custom", "api_url": base, "user_hub_url": f"{base}/hubs/user",
-                          "market_hub_url": f"{base}/hubs/market", "username": "demo", "api_key": "demo"}  # fmt: skip
+        gateway_config = {
+            "firm": "custom",
+            "api_url": base,
+            "user_hub_url": f"{base}/hubs/user",
+            "market_hub_url": f"{base}/hubs/market",
+            "username": "demo",
+            "api_key": "demo",
+        }
         accounts = {"version": 1, "gateway": gateway_config, "accounts": [{"id": 1}]}
         (config / "accounts.yaml").write_text(yaml.safe_dump(accounts))
         rules = {"version": 1, "rules": {"max_contracts": {"enabled": True, "limit": 2}}}
