@@ -11,7 +11,7 @@ from risk_manager.config.loader import load_config_set
 from risk_manager.config.paths import resolve_paths
 from risk_manager.config.problems import ConfigError
 from risk_manager.daemon.daemon import run_daemon
-from risk_manager.daemon.logs import register_secrets, setup_logging
+from risk_manager.daemon.logs import setup_logging
 from risk_manager.engine.runtime import tune_gc
 from risk_manager.store import AlreadyRunning
 
@@ -27,7 +27,6 @@ def run(config_dir: ConfigDirOption = None, data_dir: DataDirOption = None) -> N
     logging_config = config_set.risk.general.logging
     setup_logging(logging_config.level, paths.data_dir / "logs" / "risk_manager.log",
                   max_bytes=logging_config.max_bytes, backups=logging_config.backups)  # fmt: skip
-    register_secrets([config_set.accounts.gateway.api_key.get_secret_value()])
     tune_gc()
     try:
         code = asyncio.run(run_daemon(config_set, paths.data_dir))

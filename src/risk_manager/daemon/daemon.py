@@ -27,7 +27,9 @@ from risk_manager.broker.projectx.hubs import MarketHub, UserHub
 from risk_manager.config.accounts import AccountEntry
 from risk_manager.config.loader import ConfigSet
 from risk_manager.config.risk import RiskConfig
-from risk_manager.domain import ContractCatalog, Event
+from risk_manager.config.secrets import load_api_key
+from risk_manager.daemon.logs import register_secrets
+from risk_manager.domain import AccountUpdated, ContractCatalog, Event
 from risk_manager.enforcement import Executor
 from risk_manager.engine import Engine, Record, RecordSink, Source, restore, resync
 from risk_manager.engine.snapshot import snapshot
@@ -101,7 +103,11 @@ class Daemon:
             config_state="OK",
         )
         gateway = self.config_set.accounts.gateway
-        self.client = ProjectXClient.from_config(gateway, catalog=self.catalog)
+        api_key = gateway.api_key.get_secret_value() or load_api_key(
+            self.config_set.config_dir, gateway.username
+        )
+        register_secrets([api_key])
+        self.client = ProjectXClient.from_config(gateway, api_key=api_key, catalog=self.catalog)
         try:
             if not await self._log_in():
                 return self.stop.code
@@ -206,6 +212,9 @@ class Daemon:
             asyncio.create_task(self._tick(), name="clock"),
             asyncio.create_task(self.client.keep_token_fresh(), name="token"),
         ]
+        poll = self._poll_interval()
+        if poll is not None:
+            tasks.append(asyncio.create_task(self._poll_accounts(poll), name="account-poll"))
         await self.stop.event.wait()
         for task in tasks:
             task.cancel()
@@ -234,6 +243,33 @@ class Daemon:
             except Exception:
                 log.exception("tick failed")
             await asyncio.sleep(max(0.05, 1.0 - (self.clock.now() - now).total_seconds()))
+
+    def _poll_interval(self) -> float | None:
+        """RULE-010's account poll (SPEC §3): the shortest interval of the accounts that enable it."""
+        assert self.engine is not None
+        intervals = [
+            guard.poll_interval_seconds
+            for entry in self.config_set.accounts.enabled_accounts()
+            if (guard := self.config_set.effective_risk(entry).rules.auth_loss_guard) is not None
+            and guard.enabled
+        ]
+        return float(min(intervals)) if intervals else None
+
+    async def _poll_accounts(self, every: float) -> None:
+        """A canTrade change missed on the hub is still seen (RULE-010.4); only changes are fed in."""
+        assert self.engine is not None and self.client is not None
+        while True:
+            await asyncio.sleep(every)
+            try:
+                accounts = await self.client.polling.search_accounts()
+            except BrokerError as exc:
+                log.warning("account poll failed: %s", exc)
+                continue
+            now = self.clock.now()
+            for info in accounts:
+                state = self.engine.state_of(info.id)
+                if state is not None and (state.can_trade, state.balance) != (info.can_trade, info.balance):
+                    self._events.put_nowait(("Account/search", None, AccountUpdated(now, info)))
 
     def _follow_quotes(self) -> None:
         """Quotes of every contract held or with a working order (marks for P&L and stops)."""

@@ -264,3 +264,29 @@ def test_cooldown_and_automation_categories_live(tmp_path: Path) -> None:
     with Store.open(tmp_path / "data" / "risk_manager.db", read_only=True) as store:
         [lock] = store.active_lockouts()
     assert (lock.rule_id, lock.kind, lock.account_id) == ("RULE-007", "cooldown", 2)
+
+
+def test_the_broker_disabling_trading_flattens_and_locks_until_it_is_back(tmp_path: Path) -> None:
+    """RULE-010 live: canTrade false -> flatten + broker lock; true -> unlocked."""
+    rules = {"auth_loss_guard": {"enabled": True, "poll_interval_seconds": 30}}
+
+    async def scenario(daemon: Daemon, trader: Trader) -> None:
+        assert daemon.engine is not None
+        state = daemon.engine.states[1]
+        mnq = await breach_max_contracts(trader)  # no max_contracts here: just a position of 3
+        await trimmed_to(trader, mnq, 3)
+        await trader.sim("account", {"accountId": 1, "canTrade": False})
+        await trimmed_to(trader, mnq, 0)
+
+        async def locked() -> bool:
+            return ("RULE-010", "account") in state.held_locks
+
+        await until(locked, "RULE-010 locked")
+        await trader.sim("account", {"accountId": 1, "canTrade": True})
+
+        async def unlocked() -> bool:
+            return not state.held_locks
+
+        await until(unlocked, "RULE-010 released")
+
+    run_live(tmp_path, scenario, rules)
