@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from risk_manager.store import Store
+from risk_manager.store import Store, StoreError
 
 
 def free_port() -> int:
@@ -57,8 +57,11 @@ def test_run_connects_keeps_a_heartbeat_and_stops_gracefully_on_sigterm(tmp_path
         meta: dict[str, str] = {}
         while time.monotonic() < deadline:
             if (data / "risk_manager.db").exists():
-                with Store.open(data / "risk_manager.db", read_only=True) as store:
-                    meta = store.meta()
+                try:
+                    with Store.open(data / "risk_manager.db", read_only=True) as store:
+                        meta = store.meta()
+                except StoreError:  # the daemon is still creating and migrating it
+                    pass
                 if meta.get("connection") == "CONNECTED" and "heartbeat_at" in meta:
                     break
             time.sleep(0.2)
