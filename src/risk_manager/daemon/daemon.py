@@ -29,7 +29,7 @@ from risk_manager.config.loader import ConfigSet
 from risk_manager.config.risk import RiskConfig
 from risk_manager.config.secrets import load_api_key
 from risk_manager.daemon.logs import register_secrets
-from risk_manager.domain import AccountUpdated, ContractCatalog, Event
+from risk_manager.domain import AccountUpdated, ContractCatalog, Event, QuoteReceived
 from risk_manager.enforcement import Executor
 from risk_manager.engine import Engine, Record, RecordSink, Source, restore, resync
 from risk_manager.engine.snapshot import snapshot
@@ -228,6 +228,8 @@ class Daemon:
             kind, raw, event = await self._events.get()
             try:
                 self.engine.handle(event, Source(kind, raw))
+                if not isinstance(event, QuoteReceived):
+                    self._follow_quotes()  # a new position needs its marks now, not at the next tick
             except Exception:  # one bad event must not stop enforcement of the next
                 log.exception("event %s could not be handled", kind)
 

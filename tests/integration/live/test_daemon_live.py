@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from risk_manager.config.loader import load_config_set
@@ -289,4 +290,106 @@ def test_the_broker_disabling_trading_flattens_and_locks_until_it_is_back(tmp_pa
 
         await until(unlocked, "RULE-010 released")
 
+    run_live(tmp_path, scenario, rules)
+
+
+async def _buy(trader: Trader, contract: str, size: int, account: int = 1) -> None:
+    await trader.sim(
+        "trade", {"accountId": account, "contractId": contract, "type": 2, "side": 0, "size": size}
+    )
+
+
+async def _rule_002(daemon: Daemon, trader: Trader) -> None:
+    mnq = await trader.contract("MNQ")
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+    await _buy(trader, mnq, 3)
+    await trimmed_to(trader, mnq, 2)
+
+
+async def quoted(daemon: Daemon, contract_id: str) -> None:
+    """The daemon follows the contract's quotes (a hub sends no snapshot: only later quotes count)."""
+
+    async def subscribed() -> bool:
+        return daemon.market_hub is not None and contract_id in daemon.market_hub.contracts
+
+    await until(subscribed, "quotes followed")
+    await asyncio.sleep(0.1)  # the subscription reaches the simulator
+
+
+async def _rule_004(daemon: Daemon, trader: Trader) -> None:
+    mnq = await trader.contract("MNQ")
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+    await _buy(trader, mnq, 1)
+    await trimmed_to(trader, mnq, 1)
+    await quoted(daemon, mnq)
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 20950.0})  # -100.00 on one position
+    await trimmed_to(trader, mnq, 0)
+
+
+async def _rule_005(daemon: Daemon, trader: Trader) -> None:
+    mnq = await trader.contract("MNQ")
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+    await _buy(trader, mnq, 1)
+    await trimmed_to(trader, mnq, 1)
+    await quoted(daemon, mnq)
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21050.0})  # +100.00: take it
+    await trimmed_to(trader, mnq, 0)
+
+
+async def _rule_006(daemon: Daemon, trader: Trader) -> None:
+    mnq = await trader.contract("MNQ")
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+    for _ in range(3):  # the third entry within a minute breaks per_minute: 2
+        await _buy(trader, mnq, 1)
+    await trimmed_to(trader, mnq, 0)
+    assert daemon.engine is not None
+
+    async def cooling() -> bool:
+        assert daemon.engine is not None
+        return ("RULE-006", "account") in daemon.engine.states[1].held_locks
+
+    await until(cooling, "RULE-006 cooldown")
+
+
+async def _rule_011(daemon: Daemon, trader: Trader) -> None:
+    rty = await trader.contract("RTY")
+    await trader.sim("quote", {"contractId": rty, "lastPrice": 2400.0})
+    await _buy(trader, rty, 1)
+    await trimmed_to(trader, rty, 0)
+
+
+async def _rule_013(daemon: Daemon, trader: Trader) -> None:
+    mnq = await trader.contract("MNQ")
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+    await _buy(trader, mnq, 1)
+    await trimmed_to(trader, mnq, 1)
+    await quoted(daemon, mnq)
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21060.0})  # +120.00 floating: target 100
+    await trimmed_to(trader, mnq, 0)
+
+    async def locked() -> bool:
+        assert daemon.engine is not None
+        return ("RULE-013", "account") in daemon.engine.states[1].held_locks
+
+    await until(locked, "RULE-013 lock")
+
+
+@pytest.mark.parametrize(
+    ("rules", "scenario"),
+    [
+        pytest.param({"max_contracts_per_instrument": {"enabled": True, "limits": {"MNQ": 2}}}, _rule_002,
+                     id="RULE-002"),
+        pytest.param({"daily_unrealized_loss": {"enabled": True, "limit": -100.0}}, _rule_004, id="RULE-004"),
+        pytest.param({"max_unrealized_profit": {"enabled": True, "target": 100.0}}, _rule_005, id="RULE-005"),
+        pytest.param({"trade_frequency_limit": {"enabled": True, "limits": {"per_minute": 2}}}, _rule_006,
+                     id="RULE-006"),
+        pytest.param({"symbol_blocks": {"enabled": True, "blocked_symbols": ["RTY"]}}, _rule_011,
+                     id="RULE-011"),
+        pytest.param({"daily_realized_profit": {"enabled": True, "target": 100.0}}, _rule_013,
+                     id="RULE-013"),
+    ],
+)  # fmt: skip
+def test_each_remaining_rule_is_enforced_live(
+    tmp_path: Path, rules: dict[str, Any], scenario: Callable[[Daemon, Trader], Awaitable[None]]
+) -> None:
     run_live(tmp_path, scenario, rules)
