@@ -358,6 +358,19 @@ async def _rule_011(daemon: Daemon, trader: Trader) -> None:
     await trimmed_to(trader, rty, 0)
 
 
+async def _rule_009(daemon: Daemon, trader: Trader) -> None:
+    mnq = await trader.contract("MNQ")
+    await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
+
+    async def locked() -> bool:  # the window (one minute at 03:00 UTC) is closed now: locked at startup
+        assert daemon.engine is not None
+        return ("RULE-009", "account") in daemon.engine.states[1].held_locks
+
+    await until(locked, "RULE-009 session lock")
+    await _buy(trader, mnq, 1)
+    await trimmed_to(trader, mnq, 0)
+
+
 async def _rule_013(daemon: Daemon, trader: Trader) -> None:
     mnq = await trader.contract("MNQ")
     await trader.sim("quote", {"contractId": mnq, "lastPrice": 21000.0})
@@ -374,6 +387,13 @@ async def _rule_013(daemon: Daemon, trader: Trader) -> None:
     await until(locked, "RULE-013 lock")
 
 
+def _in_window() -> bool:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return now.hour == 3 and now.minute == 0
+
+
 @pytest.mark.parametrize(
     ("rules", "scenario"),
     [
@@ -383,6 +403,10 @@ async def _rule_013(daemon: Daemon, trader: Trader) -> None:
         pytest.param({"max_unrealized_profit": {"enabled": True, "target": 100.0}}, _rule_005, id="RULE-005"),
         pytest.param({"trade_frequency_limit": {"enabled": True, "limits": {"per_minute": 2}}}, _rule_006,
                      id="RULE-006"),
+        pytest.param({"session_block_outside": {"enabled": True, "session": {
+            "start": "03:00", "end": "03:01", "timezone": "UTC",
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}}}, _rule_009, id="RULE-009",
+            marks=pytest.mark.skipif(_in_window(), reason="the test's closed window is open right now")),
         pytest.param({"symbol_blocks": {"enabled": True, "blocked_symbols": ["RTY"]}}, _rule_011,
                      id="RULE-011"),
         pytest.param({"daily_realized_profit": {"enabled": True, "target": 100.0}}, _rule_013,
