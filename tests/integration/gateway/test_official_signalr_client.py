@@ -29,28 +29,31 @@ NODE_PATH = Path(os.environ.get("RISK_MANAGER_NODE_MODULES", ROOT / ".ci" / "nod
     reason="needs Node.js and @microsoft/signalr (.ci/run installs it into .ci/node)",
 )
 def test_microsofts_signalr_client_subscribes_and_receives_wrapped_user_events() -> None:
+    async def official_client(hub_url: str, token: str) -> asyncio.subprocess.Process:
+        # an http URL, as in the official sample: the library turns it into ws:// itself
+        return await asyncio.create_subprocess_exec(
+            "node", str(SCRIPT), hub_url, token, "1",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NODE_PATH": str(NODE_PATH)},
+        )  # fmt: skip
+
     async def main() -> list[dict[str, object]]:
-        async with running_gateway(port=0, accounts=1, seed=1, quote_rate=0) as gw:
-            async with httpx.AsyncClient(base_url=gw.url) as http:
-                token = (
-                    await http.post("/api/Auth/loginKey", json={"userName": "demo", "apiKey": "demo"})
-                ).json()["token"]
-                node = await asyncio.create_subprocess_exec(
-                    "node", str(SCRIPT), f"{gw.url}/hubs/user", token, "1",  # an http URL, as the official sample
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NODE_PATH": str(NODE_PATH)},
-                )  # fmt: skip
-                assert node.stdout is not None
-                first = json.loads(await asyncio.wait_for(node.stdout.readline(), 15))
-                assert first == {"event": "subscribed"}
-                state = (await http.get("/sim/state")).json()
-                mnq = next(c["id"] for c in state["contracts"] if ".MNQ." in c["id"])
-                await http.post("/sim/quote", json={"contractId": mnq, "lastPrice": 21000.0})
-                await http.post(
-                    "/sim/trade", json={"accountId": 1, "contractId": mnq, "type": 2, "side": 0, "size": 1}
-                )
-                out, err = await asyncio.wait_for(node.communicate(), 15)
-                assert node.returncode == 0, err.decode()
-                return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+        async with (
+            running_gateway(port=0, accounts=1, seed=1, quote_rate=0) as gw,
+            httpx.AsyncClient(base_url=gw.url) as http,
+        ):
+            login = await http.post("/api/Auth/loginKey", json={"userName": "demo", "apiKey": "demo"})
+            node = await official_client(f"{gw.url}/hubs/user", login.json()["token"])
+            assert node.stdout is not None
+            first = json.loads(await asyncio.wait_for(node.stdout.readline(), 15))
+            assert first == {"event": "subscribed"}
+            state = (await http.get("/sim/state")).json()
+            mnq = next(c["id"] for c in state["contracts"] if ".MNQ." in c["id"])
+            await http.post("/sim/quote", json={"contractId": mnq, "lastPrice": 21000.0})
+            trade = {"accountId": 1, "contractId": mnq, "type": 2, "side": 0, "size": 1}
+            await http.post("/sim/trade", json=trade)
+            out, err = await asyncio.wait_for(node.communicate(), 15)
+            assert node.returncode == 0, err.decode()
+            return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
 
     events = asyncio.run(main())
     names = [e["event"] for e in events]
