@@ -303,9 +303,11 @@ class Engine:
             return previous
         if isinstance(event, OrderUpdated):
             order = event.order
-            if (order.custom_tag is not None and order.custom_tag in state.daemon_tags) or (
-                order.id not in state.orders and self._is_daemon_close(state, order, now)
-            ):
+            if order.custom_tag is not None and order.custom_tag in state.daemon_tags:
+                state.daemon_orders.add(order.id)
+                placed = ActionKind.PLACE_STOP if order.is_stop else ActionKind.PLACE_TARGET
+                state.placing.pop((order.contract_id, placed.value), None)  # it showed up: placed
+            elif order.id not in state.orders and self._is_daemon_close(state, order, now):
                 state.daemon_orders.add(order.id)
             return state.apply_order(order)
         if isinstance(event, FillReceived):

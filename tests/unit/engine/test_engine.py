@@ -173,3 +173,15 @@ def test_skipping_quotes_by_headroom_never_changes_a_decision(
     assert [(r.at, r.account_id, r.action, r.reason) for r in pruned.records] == [
         (r.at, r.account_id, r.action, r.reason) for r in every.records
     ]
+
+
+def test_a_stop_whose_order_showed_up_no_longer_holds_back_the_next_placement(tmp_path: Path) -> None:
+    """Placements are deduplicated only until their order shows up (found by the benchmark)."""
+    rules = {"trade_management": {"enabled": True, "auto_stop_loss": {"enabled": True, "ticks": 40}}}
+    run = Run(tmp_path, rules)
+    run.quote(1, 21000.0)
+    run.trade(2, 7, 0, 1)  # long 1: a stop is placed
+    run.trade(3, 7, 1, 2)  # reversed to short 1, a second later: its stop is placed at once
+    places = [r for r in run.records if r.action == "place_stop"]
+    assert [r.at for r in places] == [run.at(2), run.at(3)]
+    run.close()
