@@ -190,12 +190,16 @@ class Engine:
 
     @staticmethod
     def _annotation(state: AccountState | None, event: Event) -> dict[str, object] | None:
-        """What a restart cannot re-derive: whether a fill counted as a trade (no lock, not ours)."""
-        if state is None or not isinstance(event, FillReceived):
+        """What a restart cannot re-derive: whether a fill counted as a trade (no lock, not ours),
+        and which orders are the daemon's (their customTag alone proves nothing, SPEC §1)."""
+        if state is None:
             return None
-        return {
-            "trade": event.fill.order_id in state.trades and event.fill.order_id not in state.daemon_orders
-        }
+        if isinstance(event, OrderUpdated):
+            return {"daemon": True} if event.order.id in state.daemon_orders else None
+        if isinstance(event, FillReceived):
+            order_id = event.fill.order_id
+            return {"trade": order_id in state.trades and order_id not in state.daemon_orders}
+        return None
 
     def _quote(self, event: QuoteReceived, source: Source | None, now: datetime) -> None:
         """A quote concerns every account holding the contract, but wakes only those it can

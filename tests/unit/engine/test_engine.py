@@ -185,3 +185,16 @@ def test_a_stop_whose_order_showed_up_no_longer_holds_back_the_next_placement(tm
     places = [r for r in run.records if r.action == "place_stop"]
     assert [r.at for r in places] == [run.at(2), run.at(3)]
     run.close()
+
+
+def test_the_daemons_own_orders_are_still_its_own_after_a_restart(tmp_path: Path) -> None:
+    rules = {"trade_management": {"enabled": True, "auto_stop_loss": {"enabled": True, "ticks": 40}}}
+    run = Run(tmp_path, rules)
+    run.quote(1, 21000.0)
+    run.trade(2, 7, 0, 1)
+    [stop] = [o for o in run.engine.states[7].orders.values() if o.is_stop]
+    assert stop.id in run.engine.states[7].daemon_orders
+    run.tick(3)  # the 1 s flush: the journal holds the order and the engine's note on it
+    run.loop.run_until_complete(run.run.restart())
+    assert stop.id in run.engine.states[7].daemon_orders
+    run.close()
