@@ -145,13 +145,21 @@ def _ticks_to_trigger(
     profit_at_best = (best - position.avg_price) * direction / tick.tick_size
     arming: list[Decimal] = []
     breakeven, trailing = config.breakeven, config.trailing_stop
-    if breakeven is not None and breakeven.enabled and profit_at_best < breakeven.trigger_ticks:
-        arming.append(breakeven.trigger_ticks - profit_at_mark)
+    any_armed = False
+    if breakeven is not None and breakeven.enabled:
+        if profit_at_best < breakeven.trigger_ticks:
+            arming.append(breakeven.trigger_ticks - profit_at_mark)
+        else:
+            any_armed = True
     if trailing is not None and trailing.enabled:
-        armed = profit_at_best >= trailing.activation_ticks
-        arming.append(
-            profit_at_best - profit_at_mark if armed else trailing.activation_ticks - profit_at_mark
-        )
+        if profit_at_best >= trailing.activation_ticks:
+            any_armed = True
+            # once armed, only a new best moves the trail, by whole ticks: half a tick of margin
+            arming.append(profit_at_best - profit_at_mark + _HALF_TICK)
+        else:
+            arming.append(trailing.activation_ticks - profit_at_mark)
+    if not any_armed:  # no breakeven or trail level exists yet: nothing waits for the mark
+        return max(ZERO, min(arming)) if arming else None
     book = _Book(config, state, position, tick, _NEVER)
     daemon_stops = [
         o
