@@ -19,6 +19,7 @@ from risk_manager.cli.init import init
 from risk_manager.cli.journal import journal_app
 from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
 from risk_manager.cli.run import run
+from risk_manager.cli.status import status
 from risk_manager.config.loader import load_config_set
 from risk_manager.config.paths import resolve_paths
 from risk_manager.config.problems import ConfigError
@@ -36,6 +37,7 @@ app.command()(init)
 app.command()(run)
 app.command()(gateway)
 app.command()(demo)
+app.command()(status)
 
 
 def _version(value: bool) -> None:
@@ -125,9 +127,8 @@ def main() -> None:
 
 
 def status_main() -> None:
-    """``risk-status``: the trader's status screen."""
-    typer.echo("risk-status: the status screen is not available in this version yet.", err=True)
-    sys.exit(1)
+    """``risk-status``: the trader's status (one frame for now; the live screen is issue 6)."""
+    typer.run(status)
 
 
 def admin_main() -> None:
