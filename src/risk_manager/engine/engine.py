@@ -52,6 +52,7 @@ from risk_manager.engine.quotes import QuoteWatch
 from risk_manager.engine.records import Record, RecordSink, action_extras
 from risk_manager.ledger import AccountState, Market
 from risk_manager.rules import ActiveRule, active_rules, dispatch_table, rank
+from risk_manager.rules.pending import CONFIRMATION_WINDOW, close_pending
 from risk_manager.schedule import Clock, DailyReset, ExchangeCalendar, Lockout, LockoutBook, Timer, TimerBook
 from risk_manager.store import (
     DailyPnlRow,
@@ -68,7 +69,8 @@ log = logging.getLogger("risk_manager.engine")
 
 RECONCILE_EVERY = timedelta(seconds=5)
 PNL_EVERY = timedelta(seconds=10)
-PENDING_CLOSE_FOR = timedelta(seconds=5)
+#: SPEC §4.1: an action awaits its confirmation for up to 5 s (the rules use the same window)
+PENDING_CLOSE_FOR = CONFIRMATION_WINDOW
 PLACES = frozenset({ActionKind.PLACE_STOP, ActionKind.PLACE_TARGET})
 #: buffered journal rows and deferred writes that trigger a flush between ticks
 FLUSH_BACKLOG = 2000
@@ -326,18 +328,10 @@ class Engine:
         closing = order.side is OrderSide.closing(state.position_size(order.contract_id))
         return closing and sent is not None and order.created_at >= sent and now - sent <= PENDING_CLOSE_FOR
 
-    def _follows_daemon_close(self, state: AccountState, contract_id: str, now: datetime) -> bool:
-        """A close of this contract (or a flatten, "*") was sent in the last 5 s."""
-        for key in (contract_id, "*"):
-            sent = state.pending_closes.get(key)
-            if sent is not None and now - sent <= PENDING_CLOSE_FOR:
-                return True
-        return False
-
     def _fold_fill(self, state: AccountState, fill: Fill, now: datetime, trade: bool | None = None) -> None:
         day = self.reset.trading_date(fill.at)
         daemon = fill.order_id in state.daemon_orders or (
-            self._follows_daemon_close(state, fill.contract_id, now)
+            close_pending(state, fill.contract_id, now)
             and fill.side is OrderSide.closing(state.position_size(fill.contract_id) or -fill.signed_size)
         )
         if daemon:
@@ -464,7 +458,7 @@ class Engine:
 
     def _awaiting_confirmation(self, state: AccountState, contract_id: str | None, now: datetime) -> bool:
         """SPEC §4.1: while a cut on (account, contract) awaits its position update (<= 5 s), send none."""
-        return contract_id is not None and self._follows_daemon_close(state, contract_id, now)
+        return contract_id is not None and close_pending(state, contract_id, now)
 
     def _mark_pending_close(self, state: AccountState, job: Job, now: datetime) -> None:
         kind = job.action.kind
