@@ -43,6 +43,7 @@ from risk_manager.broker.projectx.client import ProjectXClient
 from risk_manager.config.loader import load_config_set
 from risk_manager.daemon.daemon import Daemon
 from risk_manager.engine.runtime import tune_gc
+from risk_manager.gateway import client_gateway_config
 
 SYMBOLS = ("MNQ", "MES", "M2K", "MYM")
 LIMIT = 1
@@ -107,10 +108,8 @@ async def start_gateway(args: argparse.Namespace) -> tuple[asyncio.subprocess.Pr
 
 
 def write_config(config_dir: Path, url: str, accounts: int) -> None:
-    ws = url.replace("http://", "ws://")
     config_dir.mkdir(parents=True)
-    gateway = {"firm": "custom", "api_url": url, "user_hub_url": f"{ws}/hubs/user",
-               "market_hub_url": f"{ws}/hubs/market", "username": "demo", "api_key": "demo"}  # fmt: skip
+    gateway = client_gateway_config(url)
     entries = [{"id": i, "label": f"acct-{i}"} for i in range(1, accounts + 1)]
     (config_dir / "accounts.yaml").write_text(
         yaml.safe_dump({"version": 1, "gateway": gateway, "accounts": entries})

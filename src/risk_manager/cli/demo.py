@@ -22,7 +22,7 @@ from risk_manager.cli.options import EXIT_RUNTIME
 from risk_manager.config.loader import load_config_set
 from risk_manager.daemon.daemon import Daemon
 from risk_manager.engine import Record
-from risk_manager.gateway import RunningGateway, running_gateway
+from risk_manager.gateway import RunningGateway, client_gateway_config, running_gateway
 from risk_manager.replay.output import record_text
 
 ACCOUNT = 1
@@ -113,8 +113,7 @@ def _write_config(config_dir: Path, gw: RunningGateway) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     accounts = {
         "version": 1,
-        "gateway": {"firm": "custom", "api_url": gw.url, "user_hub_url": gw.user_hub_url,
-                    "market_hub_url": gw.market_hub_url, "username": "demo", "api_key": "demo"},
+        "gateway": client_gateway_config(gw.url),
         "accounts": [{"id": ACCOUNT, "label": "Demo practice account"}],
     }  # fmt: skip
     (config_dir / "accounts.yaml").write_text(yaml.safe_dump(accounts), encoding="utf-8")

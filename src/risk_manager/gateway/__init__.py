@@ -91,7 +91,14 @@ from risk_manager.gateway.app import create_app
 from risk_manager.gateway.catalog import Catalog
 from risk_manager.gateway.control import SIM_API, docs_sim_api
 from risk_manager.gateway.exchange import Exchange
-from risk_manager.gateway.server import HOST, GatewayError, RunningGateway, running_gateway, serve
+from risk_manager.gateway.server import (
+    HOST,
+    GatewayError,
+    RunningGateway,
+    client_gateway_config,
+    running_gateway,
+    serve,
+)
 from risk_manager.gateway.simulator import GatewayConfig, GatewaySimulator
 from risk_manager.gateway.tokens import token_claims
 
@@ -104,6 +111,7 @@ __all__ = [
     "GatewayError",
     "GatewaySimulator",
     "RunningGateway",
+    "client_gateway_config",
     "create_app",
     "docs_sim_api",
     "running_gateway",

@@ -51,6 +51,19 @@ class RunningGateway:
         return f"{self.ws_url}/hubs/market"
 
 
+def client_gateway_config(url: str, *, username: str = "demo", api_key: str = "demo") -> dict[str, str]:
+    """The ``gateway:`` block of an accounts.yaml pointing at a simulator at ``url`` (any port)."""
+    ws = url.replace("http://", "ws://", 1)
+    return {
+        "firm": "custom",
+        "api_url": url,
+        "user_hub_url": f"{ws}/hubs/user",
+        "market_hub_url": f"{ws}/hubs/market",
+        "username": username,
+        "api_key": api_key,
+    }
+
+
 class _InProcessServer(uvicorn.Server):
     """uvicorn without its signal handlers (Ctrl-C belongs to whoever runs the event loop)
     and with a stop that does not wait for its next 0.1 s tick (tests start and stop many)."""

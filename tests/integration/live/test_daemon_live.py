@@ -19,7 +19,7 @@ import yaml
 
 from risk_manager.config.loader import load_config_set
 from risk_manager.daemon.daemon import Daemon
-from risk_manager.gateway import RunningGateway, running_gateway
+from risk_manager.gateway import RunningGateway, client_gateway_config, running_gateway
 from risk_manager.store import Store
 
 WAIT = 10.0
@@ -33,8 +33,7 @@ def write_config(config_dir: Path, gw: RunningGateway, rules: dict[str, Any]) ->
     config_dir.mkdir(parents=True)
     accounts = {
         "version": 1,
-        "gateway": {"firm": "custom", "api_url": gw.url, "user_hub_url": gw.user_hub_url,
-                    "market_hub_url": gw.market_hub_url, "username": "demo", "api_key": "demo"},
+        "gateway": client_gateway_config(gw.url),
         "accounts": [{"id": 1, "label": "one"}, {"id": 2, "label": "two"}],
     }  # fmt: skip
     (config_dir / "accounts.yaml").write_text(yaml.safe_dump(accounts))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from risk_manager.gateway import client_gateway_config
 from risk_manager.store import Store, StoreError
 
 
@@ -36,14 +37,7 @@ def test_run_connects_keeps_a_heartbeat_and_stops_gracefully_on_sigterm(tmp_path
         config = tmp_path / "config"
         config.mkdir()
         base = f"http://127.0.0.1:{port}"
-        gateway_config = {
-            "firm": "custom",
-            "api_url": base,
-            "user_hub_url": f"{base}/hubs/user",
-            "market_hub_url": f"{base}/hubs/market",
-            "username": "demo",
-            "api_key": "demo",
-        }
+        gateway_config = client_gateway_config(base)
         accounts = {"version": 1, "gateway": gateway_config, "accounts": [{"id": 1}]}
         (config / "accounts.yaml").write_text(yaml.safe_dump(accounts))
         rules = {"version": 1, "rules": {"max_contracts": {"enabled": True, "limit": 2}}}
