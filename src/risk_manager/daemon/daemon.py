@@ -29,7 +29,7 @@ from risk_manager.config.loader import ConfigSet
 from risk_manager.config.risk import RiskConfig
 from risk_manager.config.secrets import load_api_key
 from risk_manager.daemon.logs import register_secrets
-from risk_manager.domain import AccountUpdated, ContractCatalog, Event, QuoteReceived
+from risk_manager.domain import AccountUpdated, ContractCatalog, Event, OrderUpdated, PositionUpdated
 from risk_manager.enforcement import Executor
 from risk_manager.engine import Engine, Record, RecordSink, Source, restore, resync
 from risk_manager.engine.snapshot import snapshot
@@ -81,6 +81,7 @@ class Daemon:
         self.user_hub: UserHub | None = None
         self.market_hub: MarketHub | None = None
         self.account_errors: dict[str, str] = {}
+        self._followed: set[str] = set()
         self._events: asyncio.Queue[tuple[str, object, Event]] = asyncio.Queue()
 
     # -- the whole life -------------------------------------------------------------------
@@ -228,8 +229,7 @@ class Daemon:
             kind, raw, event = await self._events.get()
             try:
                 self.engine.handle(event, Source(kind, raw))
-                if not isinstance(event, QuoteReceived):
-                    self._follow_quotes()  # a new position needs its marks now, not at the next tick
+                self._follow(event)
             except Exception:  # one bad event must not stop enforcement of the next
                 log.exception("event %s could not be handled", kind)
 
@@ -272,6 +272,19 @@ class Daemon:
                 state = self.engine.state_of(info.id)
                 if state is not None and (state.can_trade, state.balance) != (info.can_trade, info.balance):
                     self._events.put_nowait(("Account/search", None, AccountUpdated(now, info)))
+
+    def _follow(self, event: Event) -> None:
+        """A new position or order needs its contract's marks now, not at the next tick (O(1) here;
+        the tick's full pass drops the contracts nobody holds any more)."""
+        if isinstance(event, PositionUpdated) and event.position.size:
+            contract_id = event.position.contract_id
+        elif isinstance(event, OrderUpdated) and event.order.is_working:
+            contract_id = event.order.contract_id
+        else:
+            return
+        if self.market_hub is not None and contract_id not in self._followed:
+            self._followed.add(contract_id)
+            self.market_hub.add_contract(contract_id)
 
     def _follow_quotes(self) -> None:
         """Quotes of every contract held or with a working order (marks for P&L and stops)."""
