@@ -133,6 +133,8 @@ class Engine:
         self.executor = executor_factory(self)
         now = clock.now()
         self.next_reset = self.reset.next_reset(now)
+        #: when the trading day last started: the scheduled reset, or later an admin ``reset-day``
+        self.day_started_at: datetime | None = None
         self._next_reconcile = now + RECONCILE_EVERY
         self._next_pnl = now + PNL_EVERY
         for account_id in self._configs:
@@ -153,20 +155,41 @@ class Engine:
         state.calendar = self.calendar
         state.start_day(self.reset.trading_date(now), self.reset.next_reset(now))
         self.states[account_id] = state
+        self.install_rules(state, config, now)
+        return state
+
+    def install_rules(self, state: AccountState, config: RiskConfig, now: datetime) -> None:
+        """The account's rule tables from its config: at first sight, and on a config change."""
+        account_id = state.account_id
         rules = active_rules(config.rules)
         self._rules[account_id] = dispatch_table(rules)
         self._wakers[account_id] = tuple(rule for rule in rules if rule.spec.wakeup is not None)
         if any(rule.spec.tracks_best_marks for rule in rules):
             self._best_trackers.add(account_id)
+        else:
+            self._best_trackers.discard(account_id)
         state.lock_exempt = {r.spec.id: r.spec.exempt(r.config) for r in rules if r.spec.exempt is not None}
         state.holding_rules = frozenset(
             r.spec.id for r in rules if r.spec.flattens is not None and not r.spec.flattens(r.config)
         )
+        self._watch.disarm(account_id)
         self._wake(state, now)
-        return state
 
     def state_of(self, account_id: int) -> AccountState | None:
         return self.states.get(account_id)
+
+    def config_of(self, account_id: int) -> RiskConfig | None:
+        """The rules an account runs under now (its own, or the base one for an unlisted account)."""
+        return self._configs.get(account_id, self._base)
+
+    def set_configs(self, configs: Mapping[int, RiskConfig], base: RiskConfig | None) -> None:
+        """New per-account configs; the caller reinstalls the rules (``engine.admin.reconfigure``)."""
+        self._configs = dict(configs)
+        self._base = base if self.general.protect_unlisted_accounts else None
+
+    def log_admin(self, at: datetime, account: int | None, rule: str | None, action: str, why: str) -> None:
+        """An admin action in the enforcement log (ADMIN_UNLOCK, ADMIN_OVERRIDE, SERVICE_STOP...)."""
+        self._log(at, account, rule, action, None, None, why, "OK")
 
     # -- events -----------------------------------------------------------------------------------
 
@@ -600,6 +623,12 @@ class Engine:
             candidates.append(self._next_reconcile)
         return min(c for c in candidates if c is not None)
 
+    def day_start(self, now: datetime) -> datetime:
+        """Where today's P&L begins: the last scheduled reset, or an admin ``reset-day`` since."""
+        scheduled = self.reset.last_reset(now)
+        started = self.day_started_at
+        return started if started is not None and scheduled <= started <= now else scheduled
+
     def run_reset(self, at: datetime) -> None:
         """The daily reset (SPEC §4.3): new P&L day, RULE-003/013 locks cleared, positions kept."""
         trading_date = self.reset.trading_date(at)
@@ -612,6 +641,7 @@ class Engine:
             self.record_unlocks(self.locks.clear_on_reset(state.account_id, at))
             self._save_pnl(state, at)
         self.next_reset = self.reset.next_reset(at)
+        self.day_started_at = at
         stamp = at.isoformat()
         self.store.write(lambda store: store.set_meta("last_reset", stamp))
         self._upkeep(at)

@@ -55,12 +55,14 @@ def _run_missed_reset(engine: Engine, now: datetime) -> None:
     elif from_iso(stamp) < due:
         log.info("daily reset at %s was missed while down: running it now", due.isoformat())
         engine.run_reset(due)
+    else:  # an admin reset-day later than the scheduled reset still bounds today's P&L
+        engine.day_started_at = from_iso(stamp)
 
 
 def _rebuild(engine: Engine, now: datetime) -> None:
     """Fold today's journal back into the ledger (no rules, no enforcement, no re-journaling)."""
     store = engine.store.store
-    since = engine.reset.last_reset(now)
+    since = engine.day_start(now)
     for state in engine.states.values():
         if state.trading_date is not None:
             state.daemon_orders.update(
@@ -103,7 +105,7 @@ async def resync(engine: Engine, broker: Broker) -> None:
 async def _resync_account(engine: Engine, broker: Broker, account_id: int) -> None:
     state = engine.states[account_id]
     now = engine.clock.now()
-    trades = await broker.search_trades(account_id, engine.reset.last_reset(now))
+    trades = await broker.search_trades(account_id, engine.day_start(now))
     for fill in sorted(trades, key=lambda f: (f.at, f.id)):
         if fill.id not in state.fills:
             engine.handle(FillReceived(now, fill), Source("Trade/search", None))

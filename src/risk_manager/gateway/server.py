@@ -7,7 +7,7 @@ import contextlib
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ import uvicorn
 
 from risk_manager.gateway.app import create_app
 from risk_manager.gateway.simulator import GatewayConfig, GatewaySimulator, utc_now
+from risk_manager.http_server import InProcessServer
 
 #: The only address the simulator ever binds.
 HOST = "127.0.0.1"
@@ -64,32 +65,6 @@ def client_gateway_config(url: str, *, username: str = "demo", api_key: str = "d
     }
 
 
-class _InProcessServer(uvicorn.Server):
-    """uvicorn without its signal handlers (Ctrl-C belongs to whoever runs the event loop)
-    and with a stop that does not wait for its next 0.1 s tick (tests start and stop many)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.stopping = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-    def stop(self) -> None:
-        self.should_exit = True
-        self.stopping.set()
-
-    async def main_loop(self) -> None:
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864000
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), 0.1)
-            should_exit = await self.on_tick(counter)
-
-
 def _listen(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if os.name != "nt":  # on Windows SO_REUSEADDR would let two servers share the port
@@ -127,7 +102,7 @@ async def running_gateway(
         lifespan="on",
         timeout_graceful_shutdown=2,
     )
-    server = _InProcessServer(uvicorn_config)
+    server = InProcessServer(uvicorn_config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="gateway-server")
     try:
         while not server.started:
