@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +29,9 @@ from risk_manager.config.loader import ConfigSet
 from risk_manager.config.risk import RiskConfig
 from risk_manager.config.secrets import load_api_key
 from risk_manager.daemon.logs import register_secrets
+from risk_manager.daemon.metrics import DaemonMetrics, MetricsServer, Sample, serve_metrics
 from risk_manager.domain import AccountUpdated, ContractCatalog, Event, OrderUpdated, PositionUpdated
-from risk_manager.enforcement import Executor
+from risk_manager.enforcement import Executor, Outcome
 from risk_manager.engine import Engine, Record, RecordSink, Source, restore, resync
 from risk_manager.engine.snapshot import snapshot
 from risk_manager.schedule import Clock, ExchangeCalendar, SystemClock
@@ -82,6 +83,8 @@ class Daemon:
         self.market_hub: MarketHub | None = None
         self.account_errors: dict[str, str] = {}
         self._followed: set[str] = set()
+        self.metrics = DaemonMetrics(self.clock)
+        self.metrics_server: MetricsServer | None = None
         self._events: asyncio.Queue[tuple[str, object, Event]] = asyncio.Queue()
 
     # -- the whole life -------------------------------------------------------------------
@@ -109,6 +112,7 @@ class Daemon:
         )
         register_secrets([api_key])
         self.client = ProjectXClient.from_config(gateway, api_key=api_key, catalog=self.catalog)
+        self.metrics_server = serve_metrics(self.metrics, self.config_set.risk.general.metrics)
         try:
             if not await self._log_in():
                 return self.stop.code
@@ -169,12 +173,22 @@ class Daemon:
             catalog=self.catalog,
             calendar=calendar,
             base_config=risk if risk.general.protect_unlisted_accounts else None,
-            executor_factory=lambda engine: Executor(client, engine.state_of, engine.report),
+            executor_factory=lambda engine: Executor(client, engine.state_of, self._reporter(engine)),
             on_record=self._record,
         )
 
+    def _reporter(self, engine: Engine) -> Callable[[Outcome], None]:
+        """The executor's outcomes: counted for the metrics, then the engine's enforcement log."""
+
+        def report(outcome: Outcome) -> None:
+            self.metrics.enforced(outcome)
+            engine.report(outcome)
+
+        return report
+
     def _record(self, record: Record) -> None:
         """Every lock, unlock, reset and action: to the log, and to whoever watches (the demo)."""
+        self.metrics.recorded(record)
         log.info("%s %s %s", record.action, record.rule or "", record.reason,
                  extra={"account": record.account_id, "record": record.action})  # fmt: skip
         if self.on_record is not None:
@@ -230,6 +244,7 @@ class Daemon:
             try:
                 self.engine.handle(event, Source(kind, raw))
                 self._follow(event)
+                self.metrics.event_handled(kind)
             except Exception:  # one bad event must not stop enforcement of the next
                 log.exception("event %s could not be handled", kind)
 
@@ -306,6 +321,10 @@ class Daemon:
             snapshot=json.dumps(snapshot(self.engine.states), separators=(",", ":")),
             store_error=self.engine.store.error or "",
         )
+        hubs = {"user": self.user_hub, "market": self.market_hub}
+        budget = self.client.budget if self.client is not None else None
+        self.metrics.sample(Sample(hubs, budget, self.engine.locks.active(), self.engine.store.error,
+                                   self._events.qsize()), self.clock.now())  # fmt: skip
 
     def _write_meta(self, **values: str) -> None:
         if self.store is None:
@@ -327,6 +346,8 @@ class Daemon:
         if self.client is not None:
             await self.client.aclose()
         self._write_meta(connection="DISCONNECTED")
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
 
     def install_signal_handlers(self) -> None:
         """SIGTERM -> 143, SIGINT -> 130 (SPEC §7); graceful either way."""
