@@ -26,7 +26,8 @@ def run(config_dir: ConfigDirOption = None, data_dir: DataDirOption = None) -> N
         raise typer.Exit(EXIT_INVALID) from exc
     logging_config = config_set.risk.general.logging
     setup_logging(logging_config.level, paths.data_dir / "logs" / "risk_manager.log",
-                  max_bytes=logging_config.max_bytes, backups=logging_config.backups)  # fmt: skip
+                  max_bytes=logging_config.max_bytes, backups=logging_config.backups,
+                  retention_days=logging_config.retention_days)  # fmt: skip
     tune_gc()
     try:
         code = asyncio.run(run_daemon(config_set, paths.data_dir))
