@@ -44,8 +44,8 @@ def countdown(until: datetime, now: datetime) -> str:
 
 def pid_alive(pid: str | None) -> bool:
     """Whether a process with this id runs (the daemon's, from meta ``daemon_pid``)."""
-    if not pid or not pid.isdigit():
-        return False
+    if not pid or not pid.isdigit() or int(pid) <= 0:
+        return False  # 0 would ask about our own process group, not a daemon
     if os.name == "nt":
         return _windows_pid_alive(int(pid))
     try:
