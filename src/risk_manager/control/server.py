@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -238,18 +239,26 @@ async def serve(app: ControlApp, host: str, port: int) -> AsyncIterator[uvicorn.
     """Serve ``app`` on ``host:port`` (loopback only) for the life of the ``async with``."""
     if not is_loopback_host(host):
         raise ValueError(f"control API must listen on loopback, not {host!r}")
-    config = uvicorn.Config(app.app, host=host, port=port, log_level="warning", lifespan="off")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:  # bound here, so a taken port is an OSError (uvicorn would exit the process)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    config = uvicorn.Config(app.app, log_level="warning", lifespan="off")
     server = InProcessServer(config)  # the daemon owns the signals
-    task = asyncio.create_task(server.serve(), name="control-api")
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="control-api")
     try:
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
         if task.done():
-            task.result()  # raises why it could not start (port taken...)
-            raise OSError(f"control API could not listen on {host}:{port}")
+            task.result()
+            raise OSError(f"control API could not start on {host}:{port}")
         yield server
     finally:
         server.stop()
+        sock.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 5.0)
 

@@ -18,6 +18,7 @@ import os
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from risk_manager import __version__
@@ -25,22 +26,32 @@ from risk_manager.broker.base import BrokerError
 from risk_manager.broker.projectx.client import ProjectXClient
 from risk_manager.broker.projectx.hubs import MarketHub, UserHub
 from risk_manager.config.accounts import AccountEntry
-from risk_manager.config.loader import ConfigSet
+from risk_manager.config.loader import ConfigSet, load_config_set
 from risk_manager.config.risk import RiskConfig
 from risk_manager.config.secrets import load_api_key
+from risk_manager.control.auth import Gatekeeper, Throttle
+from risk_manager.control.protocol import EXIT_RESTART
+from risk_manager.control.server import ControlApp, serve
+from risk_manager.daemon.admin import DaemonAdmin
+from risk_manager.daemon.config_changes import ConfigKeeper
 from risk_manager.daemon.logs import register_secrets
 from risk_manager.daemon.metrics import DaemonMetrics, MetricsServer, Sample, serve_metrics
 from risk_manager.domain import AccountUpdated, ContractCatalog, Event, OrderUpdated, PositionUpdated
 from risk_manager.enforcement import Executor, Outcome
 from risk_manager.engine import Engine, Record, RecordSink, Source, restore, resync
+from risk_manager.engine.admin import reconfigure
 from risk_manager.engine.snapshot import snapshot
 from risk_manager.schedule import Clock, ExchangeCalendar, SystemClock
-from risk_manager.store import DATABASE_FILENAME, DaemonLock, Store
+from risk_manager.store import DATABASE_FILENAME, DaemonLock, EnforcementRow, Store
 from risk_manager.store.timefmt import to_iso
 
 log = logging.getLogger("risk_manager.daemon")
 
 EXIT_STOPPED, EXIT_RUNTIME, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 130, 143
+#: not a process exit code: the daemon stops and starts again in-process with the files on disk
+#: (a daemon-wide config change: general, holidays, the gateway or the account list)
+RELOAD = -1
+CONFIG_POLL_EVERY = 2.0
 LOGIN_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 HUB_CONNECT_TIMEOUT = 30.0
 
@@ -67,8 +78,11 @@ class Daemon:
         *,
         clock: Clock | None = None,
         on_record: RecordSink | None = None,
+        config_dir: Path | None = None,
     ) -> None:
         self.config_set = config_set
+        #: where the files live (``config_set`` may be the last good copy when they are broken)
+        self.config_dir = config_dir or config_set.config_dir
         self.on_record = on_record
         self.data_dir = data_dir
         self.clock: Clock = clock or SystemClock()
@@ -82,6 +96,8 @@ class Daemon:
         self.user_hub: UserHub | None = None
         self.market_hub: MarketHub | None = None
         self.account_errors: dict[str, str] = {}
+        self.entries: dict[int, AccountEntry] = {}
+        self.keeper: ConfigKeeper | None = None
         self._followed: set[str] = set()
         self.metrics = DaemonMetrics(self.clock)
         self.metrics_server: MetricsServer | None = None
@@ -106,10 +122,33 @@ class Daemon:
             connection="CONNECTING",
             config_state="OK",
         )
+        self.log_system("SERVICE_START", f"daemon {__version__} started (pid {os.getpid()})")
+        self.keeper = ConfigKeeper(
+            self.config_dir, self.data_dir, self.config_set,
+            apply=self._config_changed, audit=self._audit, publish=lambda values: self._write_meta(**values),
+            next_reset=self._next_reset, now=self.clock.now,
+        )  # fmt: skip
+        async with contextlib.AsyncExitStack() as stack:
+            await self._start_control_api(stack, store, self.keeper)
+            return await self._connect_and_serve(store)
+
+    async def _start_control_api(
+        self, stack: contextlib.AsyncExitStack, store: Store, keeper: ConfigKeeper
+    ) -> None:
+        """The admin's way in (SPEC §6), up before the gateway login so a broken setup can be fixed.
+        A port already taken leaves the daemon enforcing without it (logged)."""
+        admin = DaemonAdmin(self, keeper)
+        gate = Gatekeeper(self.config_dir, Throttle(store, self.clock), self.clock,
+                          on_failure=lambda why: admin.audit("ADMIN_AUTH_FAILED", why))  # fmt: skip
+        control = self.config_set.risk.general.control
+        try:
+            await stack.enter_async_context(serve(ControlApp(admin, gate), control.host, control.port))
+        except OSError as exc:
+            log.error("control API not available on %s:%s: %s", control.host, control.port, exc)
+
+    async def _connect_and_serve(self, store: Store) -> int:
         gateway = self.config_set.accounts.gateway
-        api_key = gateway.api_key.get_secret_value() or load_api_key(
-            self.config_set.config_dir, gateway.username
-        )
+        api_key = gateway.api_key.get_secret_value() or load_api_key(self.config_dir, gateway.username)
         register_secrets([api_key])
         self.client = ProjectXClient.from_config(gateway, api_key=api_key, catalog=self.catalog)
         self.metrics_server = serve_metrics(self.metrics, self.config_set.risk.general.metrics)
@@ -157,6 +196,7 @@ class Daemon:
                 log.error(message)
                 continue
             configs[info.id] = self.config_set.effective_risk(entry)
+            self.entries[info.id] = entry
         return configs
 
     def _build_engine(self, store: Store, configs: dict[int, RiskConfig]) -> Engine:
@@ -251,15 +291,56 @@ class Daemon:
     async def _tick(self) -> None:
         """Every second: the engine's clock, the heartbeat and the snapshot (SPEC §5)."""
         assert self.engine is not None
+        next_poll = self.clock.now()
         while True:
             now = self.clock.now()
             try:
                 self.engine.tick(now)
                 self._follow_quotes()
                 self._heartbeat()
+                if self.keeper is not None:
+                    self.keeper.apply_due(now)  # after the reset the tick just ran (SPEC §4.3)
+                    if now >= next_poll:
+                        next_poll = now + timedelta(seconds=CONFIG_POLL_EVERY)
+                        self.keeper.poll()
             except Exception:
                 log.exception("tick failed")
             await asyncio.sleep(max(0.05, 1.0 - (self.clock.now() - now).total_seconds()))
+
+    # -- config changes and the admin's records -------------------------------------------
+
+    def _next_reset(self) -> datetime | None:
+        return self.engine.next_reset if self.engine is not None else None
+
+    def _config_changed(self, old: ConfigSet, new: ConfigSet) -> None:
+        """A new valid config set is in force: per-account rules change in place between two
+        events; anything daemon-wide restarts the daemon in-process with the files on disk."""
+        self.config_set = new
+        if self.engine is None or _daemon_wide(old) != _daemon_wide(new):
+            log.info("daemon-wide config changed: restarting in-process")
+            self.stop.request(RELOAD)
+            return
+        configs = {account_id: new.effective_risk(entry) for account_id, entry in self.entries.items()}
+        base = new.risk if new.risk.general.protect_unlisted_accounts else None
+        reconfigure(self.engine, configs, base, self.clock.now())
+
+    def _audit(self, action: str, reason: str) -> None:
+        if self.engine is not None:
+            self.engine.log_admin(self.clock.now(), None, None, action, reason)
+            self.engine.flush(self.clock.now(), wait=False)
+        else:
+            self.log_system(action, reason)
+        log.warning("%s: %s", action, reason, extra={"record": action})
+
+    def log_system(self, action: str, reason: str) -> None:
+        """A daemon event in the enforcement log before (or without) an engine: start, stop."""
+        if self.store is None:
+            return
+        row = EnforcementRow(None, self.clock.now(), None, None, action, None, None, reason, "OK", None, None)
+        try:
+            self.store.log_enforcement(row)
+        except Exception as exc:  # the log must never take the daemon down
+            log.error("enforcement log not written: %s", exc)
 
     def _poll_interval(self) -> float | None:
         """RULE-010's account poll (SPEC §3): the shortest interval of the accounts that enable it."""
@@ -318,13 +399,19 @@ class Daemon:
         self._write_meta(
             heartbeat_at=to_iso(self.clock.now()),
             connection="CONNECTED" if connected else "DISCONNECTED",
-            snapshot=json.dumps(snapshot(self.engine.states), separators=(",", ":")),
+            snapshot=json.dumps(self._snapshot(), separators=(",", ":")),
             store_error=self.engine.store.error or "",
         )
         hubs = {"user": self.user_hub, "market": self.market_hub}
         budget = self.client.budget if self.client is not None else None
         self.metrics.sample(Sample(hubs, budget, self.engine.locks.active(), self.engine.store.error,
                                    self._events.qsize()), self.clock.now())  # fmt: skip
+
+    def _snapshot(self) -> dict[str, object]:
+        """What the status screen shows (SPEC §5), with each rule's usage and the accounts in error."""
+        assert self.engine is not None
+        return snapshot(self.engine.states, now=self.clock.now(), config_of=self.engine.config_of,
+                        account_errors=self.account_errors)  # fmt: skip
 
     def _write_meta(self, **values: str) -> None:
         if self.store is None:
@@ -348,6 +435,9 @@ class Daemon:
         self._write_meta(connection="DISCONNECTED")
         if self.metrics_server is not None:
             self.metrics_server.stop()
+        if self.stop.code in (EXIT_SIGTERM, EXIT_SIGINT):
+            signal_name = "SIGTERM" if self.stop.code == EXIT_SIGTERM else "SIGINT"
+            self.log_system("SERVICE_STOP", f"{signal_name} (exit {self.stop.code})")
 
     def install_signal_handlers(self) -> None:
         """SIGTERM -> 143, SIGINT -> 130 (SPEC §7); graceful either way."""
@@ -359,10 +449,25 @@ class Daemon:
                 signal.signal(sig, lambda *_, code=code: loop.call_soon_threadsafe(self.stop.request, code))
 
 
-async def run_daemon(config_set: ConfigSet, data_dir: Path) -> int:
-    daemon = Daemon(config_set, data_dir)
-    daemon.install_signal_handlers()
-    return await daemon.run()
+def _daemon_wide(config_set: ConfigSet) -> object:
+    """What cannot change under a running engine: it takes an in-process restart."""
+    accounts = config_set.accounts
+    return (config_set.risk.general, config_set.holidays, accounts.gateway,
+            [entry.ref for entry in accounts.enabled_accounts()])  # fmt: skip
 
 
-__all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_STOPPED", "Daemon", "Stop", "run_daemon"]
+async def run_daemon(config_set: ConfigSet, data_dir: Path, config_dir: Path | None = None) -> int:
+    """The daemon until it stops for good; a daemon-wide config change or an authenticated
+    restart starts it again in-process with the files on disk."""
+    config_dir = config_dir or config_set.config_dir
+    while True:
+        daemon = Daemon(config_set, data_dir, config_dir=config_dir)
+        daemon.install_signal_handlers()
+        code = await daemon.run()
+        if code not in (RELOAD, EXIT_RESTART):
+            return code
+        config_set = daemon.config_set if code == RELOAD else load_config_set(config_dir)
+        log.info("daemon starting again in-process (%s)", "config" if code == RELOAD else "admin restart")
+
+
+__all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "EXIT_STOPPED", "RELOAD", "Daemon", "Stop", "run_daemon"]

@@ -8,6 +8,16 @@ from risk_manager.rules.registry import (
     active_rules,
     dispatch_table,
     rank,
+    rule_id_of,
 )
 
-__all__ = ["EVALUATION_ORDER", "REGISTRY", "ActiveRule", "RuleSpec", "active_rules", "dispatch_table", "rank"]
+__all__ = [
+    "EVALUATION_ORDER",
+    "REGISTRY",
+    "ActiveRule",
+    "RuleSpec",
+    "active_rules",
+    "dispatch_table",
+    "rank",
+    "rule_id_of",
+]

@@ -133,6 +133,17 @@ def dispatch_table(rules: Sequence[ActiveRule]) -> dict[type, tuple[ActiveRule, 
     return {kind: tuple(rule for rule in rules if kind in rule.triggers) for kind in kinds}
 
 
+def rule_id_of(name: str) -> str | None:
+    """``RULE-003``, ``rule-3`` or the YAML key ``daily_realized_loss`` -> ``RULE-003``; None if unknown."""
+    wanted = name.strip().upper()
+    if wanted.startswith("RULE-") and wanted[5:].isdigit():
+        wanted = f"RULE-{int(wanted[5:]):03d}"
+    for spec in REGISTRY.values():
+        if wanted == spec.id or name.strip().lower() == spec.key:
+            return spec.id
+    return None
+
+
 def rank(rule_id: str | None) -> int:
     """Position of a rule in evaluation order (unknown and system entries last)."""
     try:
@@ -141,4 +152,13 @@ def rank(rule_id: str | None) -> int:
         return len(EVALUATION_ORDER)
 
 
-__all__ = ["EVALUATION_ORDER", "REGISTRY", "ActiveRule", "RuleSpec", "active_rules", "dispatch_table", "rank"]
+__all__ = [
+    "EVALUATION_ORDER",
+    "REGISTRY",
+    "ActiveRule",
+    "RuleSpec",
+    "active_rules",
+    "dispatch_table",
+    "rank",
+    "rule_id_of",
+]
