@@ -118,6 +118,21 @@ class Store:
         """True when opened with ``read_only=True``: every write raises StoreError."""
         return self._read_only
 
+    def set_busy_timeout(self, busy_timeout_ms: int) -> None:
+        """How long a write now waits for another process's write lock before StoreLocked.
+
+        The engine lowers it so a foreign lock costs it a fraction of a second, never
+        the 5 s default (SPEC §4.5: enforcement never waits for the store).
+        """
+        if busy_timeout_ms < 0:
+            raise ValueError(f"busy_timeout_ms must be >= 0 (got {busy_timeout_ms})")
+        with suppress(StoreError):  # a failed batch is back in the buffer; it is not our concern here
+            self._wait_writer()
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        except sqlite3.Error as exc:
+            raise store_error(exc, "set_busy_timeout", self._path) from exc
+
     def close(self) -> None:
         """Flush the journal buffer and close; closing twice is harmless.
 

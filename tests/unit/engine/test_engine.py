@@ -37,6 +37,8 @@ def test_a_store_failure_never_stops_enforcement_and_the_lock_is_written_on_reco
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = Run(tmp_path, LOSS_LIMIT)
+    # this test's ticks are milliseconds apart in real time: retry the held writes on each one
+    monkeypatch.setattr("risk_manager.engine.persist.RETRY_DELAYS", (0.0,))
     real_insert = Store.insert_lockout
     disk = {"full": True}
 
