@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from risk_manager import __version__
+from risk_manager.cli.admin import admin_app, admin_main
 from risk_manager.cli.demo import demo
 from risk_manager.cli.gateway import gateway
 from risk_manager.cli.init import init
@@ -33,6 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(journal_app, name="journal")
+app.add_typer(admin_app, name="admin")
 app.command()(init)
 app.command()(run)
 app.command()(gateway)
@@ -129,12 +131,6 @@ def main() -> None:
 def status_main() -> None:
     """``risk-status``: the trader's status (one frame for now; the live screen is issue 6)."""
     typer.run(status)
-
-
-def admin_main() -> None:
-    """``risk-admin``: the password-protected admin CLI."""
-    typer.echo("risk-admin: the admin CLI is not available in this version yet.", err=True)
-    sys.exit(1)
 
 
 __all__ = ["admin_main", "app", "main", "status_main"]
