@@ -11,7 +11,7 @@ import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -117,11 +117,13 @@ def _write_config(config_dir: Path, gw: RunningGateway) -> None:
         "accounts": [{"id": ACCOUNT, "label": "Demo practice account"}],
     }  # fmt: skip
     (config_dir / "accounts.yaml").write_text(yaml.safe_dump(accounts), encoding="utf-8")
-    risk = {"version": 1, "general": {"protect_unlisted_accounts": False}, "rules": RULES}
-    (config_dir / "risk_config.yaml").write_text(yaml.safe_dump(risk), encoding="utf-8")
+    risk_file = config_dir / "risk_config.yaml"
+    if not risk_file.exists():  # a kept demo dir keeps the rules an admin changed
+        risk = {"version": 1, "general": {"protect_unlisted_accounts": False}, "rules": RULES}
+        risk_file.write_text(yaml.safe_dump(risk), encoding="utf-8")
 
 
-async def run_demo(console: Console, workdir: Path) -> list[Record]:
+async def run_demo(console: Console, workdir: Path, *, keep_running: bool = False) -> list[Record]:
     records: list[Record] = []
 
     def show(record: Record) -> None:
@@ -142,13 +144,41 @@ async def run_demo(console: Console, workdir: Path) -> list[Record]:
             console.print("[green]daemon connected: watching account 1[/]")
             try:
                 await script(DemoTrader(gw, http, console))
+                if keep_running:
+                    _explain(console, workdir)
+                    daemon.install_signal_handlers()
+                    await task
             finally:
                 daemon.stop.request(0)
                 await task
     return records
 
 
-def demo() -> None:
+def _explain(console: Console, workdir: Path) -> None:
+    dirs = f"--config-dir {workdir / 'config'} --data-dir {workdir / 'data'}"
+    console.print(
+        "\n[bold]The daemon keeps running[/] (Ctrl-C stops it). In another terminal:\n"
+        f"  risk-status {dirs}\n"
+        f"  risk-admin init {dirs}            [dim]# the admin password, once[/]\n"
+        f"  risk-admin unlock --all --reason 'demo unlock' {dirs}\n"
+        f"  risk-admin rules set max_contracts limit 2 {dirs}   [dim]# tighter: at once[/]\n"
+        f"  risk-admin rules set max_contracts limit 8 {dirs}   [dim]# looser: waits for the reset[/]\n"
+        f"  risk-admin reset-day --reason 'demo reset' {dirs}"
+    )
+
+
+def demo(
+    keep_running: Annotated[
+        bool,
+        typer.Option("--keep-running", help="After the script, keep the daemon running (Ctrl-C stops it)."),
+    ] = False,
+    workdir: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Keep the demo's config/ and data/ here (default: a temporary directory)."
+        ),
+    ] = None,
+) -> None:
     """Run the simulator, the daemon and a scripted trader who breaks the rules; show what happens."""
     console = Console(highlight=False)
     console.print(
@@ -156,7 +186,7 @@ def demo() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="risk-manager-demo-") as tmp:
         try:
-            records = asyncio.run(run_demo(console, Path(tmp)))
+            records = asyncio.run(run_demo(console, workdir or Path(tmp), keep_running=keep_running))
         except TimeoutError as exc:
             console.print("[bold red]the demo stalled: the daemon did not react in time[/]")
             raise typer.Exit(EXIT_RUNTIME) from exc

@@ -18,15 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from risk_manager.config.change_plan import Plan, plan_change
 from risk_manager.config.edits import diff_edits, file_sha, write_config_files
 from risk_manager.config.loader import ConfigSet, load_config_set
+from risk_manager.config.pending import PendingConfig, apply_pending
 from risk_manager.config.problems import ConfigError
-
-try:  # TEMPORARY while config/change_plan.py and config/pending.py are being written
-    from risk_manager.config.change_plan import Plan, plan_change
-    from risk_manager.config.pending import PendingConfig, apply_pending
-except ImportError:  # pragma: no cover
-    Plan = plan_change = PendingConfig = apply_pending = None  # type: ignore
 from risk_manager.control.protocol import (
     MIN_REASON,
     ChangeReply,
@@ -112,9 +108,11 @@ class ConfigKeeper:
     # -- views --------------------------------------------------------------------------------
 
     def pending_view(self) -> PendingView:
-        if PendingConfig is None:  # TEMPORARY
+        try:
+            pending = PendingConfig.load(self.config_dir)
+        except ConfigError as exc:
+            log.error("pending config unreadable: %s", exc)
             return PendingView()
-        pending = PendingConfig.load(self.config_dir)
         return PendingView(
             apply_at=pending.apply_at if pending.changes else None, changes=list(pending.changes)
         )
@@ -213,10 +211,11 @@ class ConfigKeeper:
     def apply_pending_now(self, now: datetime) -> None:
         """At the daily reset (or an admin reset-day): the waiting loosening takes effect."""
         try:
-            plan = apply_pending(self.config_dir, now)
+            plan = apply_pending(self.config_dir, now, in_force=self.config_set)
         except ConfigError as exc:
             self._audit("CONFIG_PENDING_REFUSED", "pending config no longer valid, kept pending: "
                         + "; ".join(str(p) for p in exc.problems))  # fmt: skip
+            self._pending_at = self._next_reset()  # tried again at the next reset, not every tick
             return
         if plan is None:
             return
@@ -233,7 +232,7 @@ class ConfigKeeper:
         if override and len((reason or "").strip()) < MIN_REASON:
             raise ControlFailure("refused", f"--override needs --reason of at least {MIN_REASON} characters")
         try:
-            plan = plan_change(self.config_dir, edits, override=override)
+            plan = plan_change(self.config_dir, edits, override=override, in_force=self.config_set)
         except ConfigError as exc:
             raise ControlFailure("invalid_config", "the change was refused; nothing was written",
                                  [str(p) for p in exc.problems]) from exc  # fmt: skip
