@@ -143,7 +143,7 @@ def _actions(now: datetime) -> list[EnforcementRow]:
         row(41, 101, "RULE-003", "cancel_all", None, "daily P&L -512.40 <= -500.00"),
         row(41, 101, "RULE-003", "close_all", None, "daily P&L -512.40 <= -500.00"),
         row(12, 101, "RULE-003", "cancel_order", MNQ, "order 31 placed while locked by RULE-003"),
-        row(2, 102, "RULE-008", "close", ES, "ES -1 unprotected for 10s"),
+        row(2, 102, "RULE-008", "close", "CON.F.US.MES.H26", "MES +1 unprotected for 10s"),
     ]
 
 
