@@ -129,7 +129,7 @@ def main() -> None:
 
 
 def status_main() -> None:
-    """``risk-status``: the trader's status (one frame for now; the live screen is issue 6)."""
+    """``risk-status``: the trader's live status screen (``--once``/``--json``: one frame)."""
     typer.run(status)
 
 
