@@ -21,6 +21,8 @@ from risk_manager.cli.journal import journal_app
 from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
 from risk_manager.cli.run import run
 from risk_manager.cli.status import status
+from risk_manager.cli.supervise import supervise
+from risk_manager.cli.watchdog import watchdog
 from risk_manager.config.loader import load_config_set
 from risk_manager.config.paths import resolve_paths
 from risk_manager.config.problems import ConfigError
@@ -40,6 +42,8 @@ app.command()(run)
 app.command()(gateway)
 app.command()(demo)
 app.command()(status)
+app.command()(supervise)
+app.command()(watchdog)
 
 
 def _version(value: bool) -> None:

@@ -261,6 +261,12 @@ def child_argv(command: str, config_dir: Path, data_dir: Path) -> tuple[str, ...
             "--config-dir", str(config_dir.absolute()), "--data-dir", str(data_dir.absolute()))  # fmt: skip
 
 
+def supervise_argv(python: Path, config_dir: Path, data_dir: Path, max_backoff: float) -> list[str]:
+    """The service's command line: ``python -m risk_manager supervise`` with the machine-wide dirs."""
+    return [str(python), "-m", "risk_manager", "supervise", "--max-backoff", f"{max_backoff:g}",
+            "--config-dir", str(config_dir), "--data-dir", str(data_dir)]  # fmt: skip
+
+
 def install_stop_handlers(supervisor: Supervisor) -> None:
     """SIGTERM, SIGINT (and SIGBREAK on Windows) ask the supervisor to stop its children and exit 0."""
     for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
@@ -284,4 +290,5 @@ __all__ = [
     "describe_exit",
     "install_stop_handlers",
     "popen_spawner",
+    "supervise_argv",
 ]
