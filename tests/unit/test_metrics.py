@@ -144,3 +144,12 @@ def test_the_endpoint_serves_on_loopback_a_taken_port_is_logged_not_fatal_and_st
     again = MetricsServer(metrics, port)  # a restarted daemon gets its port back at once
     assert again.start() == port
     again.stop()
+
+
+def test_an_event_that_failed_is_counted_as_an_error_not_as_handled() -> None:
+    metrics = DaemonMetrics(ManualClock(NOON))
+    metrics.event_handled("GatewayQuote")
+    metrics.event_failed("GatewayQuote")
+    got = values(metrics)
+    assert got[("risk_manager_events_total", frozenset({("type", "GatewayQuote")}))] == 1
+    assert got[("risk_manager_event_errors_total", frozenset({("type", "GatewayQuote")}))] == 1

@@ -286,6 +286,7 @@ class Daemon:
                 self._follow(event)
                 self.metrics.event_handled(kind)
             except Exception:  # one bad event must not stop enforcement of the next
+                self.metrics.event_failed(kind)
                 log.exception("event %s could not be handled", kind)
 
     async def _tick(self) -> None:

@@ -3,7 +3,8 @@
 What is counted, and where it comes from:
 
 * ``risk_manager_events_total{type}``: every event the daemon handled (hub events by their
-  gateway name, ``Account/search`` for the RULE-010 poll).
+  gateway name, ``Account/search`` for the RULE-010 poll); ``risk_manager_event_errors_total{type}``
+  those the engine raised on instead.
 * ``risk_manager_records_total{record,rule}``: every lock, unlock, reset and action the
   engine decided (the replay vocabulary: ``lockout``, ``reduce``, ``close_all``...).
 * ``risk_manager_enforcement_actions_total{rule,action,result}``: each enforcement action
@@ -115,6 +116,12 @@ class DaemonMetrics:
         self.events = Counter(
             "risk_manager_events", "Events handled, by gateway event type.", ["type"], registry=reg
         )
+        self.event_errors = Counter(
+            "risk_manager_event_errors",
+            "Events that could not be handled (logged with a traceback), by type.",
+            ["type"],
+            registry=reg,
+        )
         self.records = Counter(
             "risk_manager_records",
             "Locks, unlocks, resets and actions the engine decided, by record and rule.",
@@ -174,6 +181,10 @@ class DaemonMetrics:
         if child is None:
             child = self._event_children[kind] = self.events.labels(kind)
         child.inc()
+
+    def event_failed(self, kind: str) -> None:
+        """An event the engine raised on: not counted as handled, so the two never hide each other."""
+        self.event_errors.labels(kind).inc()
 
     def recorded(self, record: Record) -> None:
         self.records.labels(record.action, record.rule or NO_RULE).inc()
