@@ -384,6 +384,7 @@ def minute_figures(
         "rss_mb": round(rss_bytes(pid) / 2**20, 1),
         "latency": stats(latencies),
         "events_handled": int(after.since(before, "risk_manager_events_total")),
+        "event_errors": int(after.since(before, "risk_manager_event_errors_total")),
         "quotes_per_s_published": round((after.quotes - before.quotes) / seconds, 1),
         "quotes_per_s_handled": round(
             after.since(before, "risk_manager_events_total{GatewayQuote}") / seconds, 1
