@@ -69,7 +69,9 @@ def banners(frame: Frame) -> Group:
     if frame.daemon != "RUNNING":
         what = "is not running" if frame.daemon == "NOT RUNNING" else "is not answering (STALE heartbeat)"
         alarm = (f"The daemon {what}: nothing is enforcing your rules. ", "bold red")
-        lines.append(Text.assemble(alarm, START_HINT, "\nLocks and the last known state below still apply."))
+        lines.append(
+            Text.assemble(alarm, "\n", START_HINT, "\nLocks and the last known state below still apply.")
+        )
     if frame.store_error:
         lines.append(Text(f"STORE ERROR {frame.store_error}", style="bold red"))
     lines.extend(_config_banners(frame))
