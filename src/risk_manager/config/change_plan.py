@@ -121,27 +121,46 @@ def _supersedes(later: Edit, earlier: Edit) -> bool:
     return later.file == earlier.file and tuple(earlier.path)[: len(path)] == path
 
 
+def _shifts(edit: Edit) -> bool:
+    """Deleting a list item moves the items after it: later paths mean other items."""
+    return edit.delete and bool(edit.path) and isinstance(edit.path[-1], int)
+
+
+def _superseded(edit: Edit, later: Sequence[Edit]) -> bool:
+    if _shifts(edit):
+        return False  # two deletions of item 0 delete two items
+    for other in later:
+        if other.file == edit.file and _shifts(other):
+            return False  # past this point the same path may name another item
+        if _supersedes(other, edit):
+            return True
+    return False
+
+
 def effective_edits(edits: Sequence[Edit]) -> list[Edit]:
     """The edits in order, without those a later edit overwrites (same key or a parent key)."""
-    return [
-        edit
-        for index, edit in enumerate(edits)
-        if not any(_supersedes(later, edit) for later in edits[index + 1 :])
-    ]
+    return [edit for index, edit in enumerate(edits) if not _superseded(edit, edits[index + 1 :])]
 
 
 # --------------------------------------------------------------------------- planning
 
 
-def _direction_of(
-    config_dir: Path, texts: Mapping[str, str], edit: Edit, in_force: ConfigSet, env: Mapping[str, str] | None
+def _changes_of(
+    config_dir: Path,
+    bases: Sequence[Mapping[str, str]],
+    edit: Edit,
+    in_force: ConfigSet,
+    env: Mapping[str, str] | None,
 ) -> list[Change] | None:
-    """The changes one edit alone makes to the config in force; None if alone it is invalid."""
-    try:
-        alone = validate_texts(config_dir, apply_edits(texts, [edit]), env=env)
-    except ConfigError:
-        return None
-    return classify(in_force, alone)
+    """The changes ``edit`` makes to the config in force, applied to the first base on which
+    it gives a valid set; None if it gives none (it needs a later edit, or is invalid)."""
+    for base in bases:
+        try:
+            candidate = validate_texts(config_dir, apply_edits(base, [edit]), env=env)
+        except ConfigError:
+            continue
+        return classify(in_force, candidate)
+    return None
 
 
 def split_edits(
@@ -155,21 +174,20 @@ def split_edits(
 ) -> tuple[list[Edit], list[Edit]]:
     """(now, pending): each edit classified on its own against ``in_force``.
 
-    An edit that loosens anything, or that is only valid together with others, or with
-    nothing in force to compare with, waits (the safe side). A non-loosening edit that
-    follows an overlapping pending one applies now *and* again after it at the reset, so
-    the final result is the edits in request order.
+    An edit is tried alone on ``texts``, else on top of the edits already going now (an
+    edit may need an earlier one: per_minute lowered before per_hour). One that loosens
+    anything, that is valid only with a later edit, or with no config in force to compare
+    with, waits (the safe side). A non-loosening edit that follows an overlapping pending
+    one applies now *and* again after it at the reset, so the result is the request order.
     """
+    if override:
+        return effective_edits(edits), []
     now: list[Edit] = []
     pending: list[Edit] = []
     for edit in effective_edits(edits):
-        changes = (
-            _direction_of(config_dir, texts, edit, in_force, env)
-            if not override and in_force is not None
-            else []
-        )
-        waits = not override and (changes is None or in_force is None or is_loosening(changes))
-        if waits:
+        bases = [texts, apply_edits(texts, now)] if now else [texts]
+        changes = _changes_of(config_dir, bases, edit, in_force, env) if in_force is not None else None
+        if changes is None or is_loosening(changes):
             pending.append(edit)
             continue
         now.append(edit)

@@ -212,14 +212,19 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Block:
-    """A nested model. With an ``enabled`` field (or ``None`` allowed) it is a switch: off or
-    absent vs on decides the direction; inside a block that is on, its own keys do."""
+    """A nested model, compared key by key. A ``switch`` (a rule block, a RULE-012 sub-block)
+    is on when present and ``enabled``: off/absent vs on decides the direction, whatever the
+    values; inside a switch that is on, its own keys do; inside one that is off, nothing counts."""
+
+    switch: bool = False
 
     def deltas(self, path: KeyPath, old: BaseModel, new: BaseModel, live: bool) -> list[Delta]:
         name = str(path[-1])
         before, after = getattr(old, name), getattr(new, name)
         if before == after:
             return []
+        if not self.switch:
+            return compare_models(path, before, after, live)
         was, now = _is_on(before), _is_on(after)
         if was and now:
             return compare_models(path, before, after, live)
@@ -407,6 +412,7 @@ def _index(
 
 
 _BLOCK = Block()
+_SWITCH = Block(switch=True)
 
 #: Every field of every config model -> how a change of it is classified. Complete by test.
 KEYS: dict[type[BaseModel], dict[str, Key]] = {
@@ -435,7 +441,7 @@ KEYS: dict[type[BaseModel], dict[str, Key]] = {
     MetricsConfig: {"enabled": Leaf(neutral), "port": Leaf(neutral)},
     WatchdogConfig: {"stale_seconds": Leaf(higher_looser), "flatten_on_stale": Leaf(off_looser)},
     BackupsConfig: {"keep": Leaf(neutral)},
-    RulesConfig: {name: _BLOCK for name in RulesConfig.model_fields},
+    RulesConfig: {name: _SWITCH for name in RulesConfig.model_fields},
     MaxContractsConfig: {
         "enabled": Covered("the block's switch"),
         "limit": Leaf(higher_looser),
@@ -484,10 +490,10 @@ KEYS: dict[type[BaseModel], dict[str, Key]] = {
     SymbolBlocksConfig: {"enabled": Covered("the block's switch"), "blocked_symbols": Leaf(fewer_looser)},
     TradeManagementConfig: {
         "enabled": Covered("the block's switch"),
-        "auto_stop_loss": _BLOCK,
-        "auto_take_profit": _BLOCK,
-        "breakeven": _BLOCK,
-        "trailing_stop": _BLOCK,
+        "auto_stop_loss": _SWITCH,
+        "auto_take_profit": _SWITCH,
+        "breakeven": _SWITCH,
+        "trailing_stop": _SWITCH,
     },
     TicksOrderConfig: {"enabled": Covered("the block's switch"), "ticks": Leaf(higher_looser)},
     BreakevenConfig: {
@@ -564,17 +570,21 @@ def _accounts(old: ConfigSet, new: ConfigSet, base: list[Delta]) -> list[Change]
     changes: list[Change] = []
     for ref, (index, entry) in before.items():
         if ref not in after:
-            direction: Direction = "loosen" if entry.enabled else "neutral"
-            delta = Delta(("accounts", index), entry.display, "removed", direction)
-            changes.append(_change(delta, ACCOUNTS_FILE, delta.path, str(ref)))
+            changes.append(_account_change(index, entry, "removed", "loosen" if entry.enabled else "neutral"))
     for ref, (index, entry) in after.items():
         if ref not in before:
-            direction = "tighten" if entry.enabled else "neutral"
-            delta = Delta(("accounts", index), "absent", entry.display, direction)
-            changes.append(_change(delta, ACCOUNTS_FILE, delta.path, str(ref)))
+            changes.append(_account_change(index, entry, "added", "tighten" if entry.enabled else "neutral"))
             continue
         changes += _kept_account(old, new, before[ref][1], entry, index, base)
     return changes
+
+
+def _account_change(index: int, entry: AccountEntry, what: str, direction: Direction) -> Change:
+    name = f"{entry.display} ({entry.ref})" if entry.display != str(entry.ref) else entry.display
+    text = f"account {name} {what}{'' if entry.enabled else ' (disabled)'} ({WORDS[direction]})"
+    return Change(
+        text=text, direction=direction, file=ACCOUNTS_FILE, path=["accounts", index], account=str(entry.ref)
+    )
 
 
 def _kept_account(

@@ -86,7 +86,7 @@ def _load(name: str, text: str) -> tuple[YAML, Any]:
         try:
             data = yaml.load(text)
         except YAMLError as exc:
-            raise EditError([ConfigProblem(name, _line_of(exc), "", f"YAML syntax error: {exc}")]) from None
+            raise EditError([_syntax_problem(name, exc)]) from None
         if data is None:
             return yaml, CommentedMap()
         distance = _distance(text, _dump(yaml, data))
@@ -98,9 +98,13 @@ def _load(name: str, text: str) -> tuple[YAML, Any]:
     return best[1], best[2]
 
 
-def _line_of(exc: YAMLError) -> int | None:
+def _syntax_problem(name: str, exc: YAMLError) -> ConfigProblem:
+    """SPEC §8's one-line form: ``<file>:<line>:<col>: YAML syntax error: <detail>``."""
     mark = getattr(exc, "problem_mark", None)
-    return int(mark.line) + 1 if mark is not None else None
+    detail = str(getattr(exc, "problem", None) or "invalid YAML")
+    if mark is None:
+        return ConfigProblem(name, None, "", f"YAML syntax error: {detail}")
+    return ConfigProblem.syntax(name, int(mark.line) + 1, int(mark.column) + 1, detail)
 
 
 def _distance(a: str, b: str) -> int:
@@ -165,7 +169,9 @@ def _end_line(token: CommentToken) -> str:
 
 def _set_trailer(owner: CommentedMap | CommentedSeq, key: Any, rest: str) -> None:
     """Make ``rest`` the comment lines after the entry ``owner[key]`` (its own line comment kept)."""
+    _absorb_end(owner)
     value = owner[key]
+    _absorb_end(value)
     if _is_block(value):
         _set_trailer(value, _last_key(value), rest)
         return
@@ -200,6 +206,8 @@ def _delete(owner: CommentedMap | CommentedSeq, key: Any) -> None:
         owner.ca.items.pop(key, None)
     else:
         _shift_seq_comments(owner, position)
+    if not owner:
+        owner.fa.set_flow_style()  # an empty block would print as a bare ``{}`` line: invalid YAML
     if position > 0:
         _set_trailer(owner, keys[position - 1], rest)  # the deleted key's own header goes with it
     elif isinstance(owner, CommentedMap):
