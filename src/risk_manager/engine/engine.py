@@ -48,10 +48,11 @@ from risk_manager.engine.gate import lockout_mode
 from risk_manager.engine.journal import journal_decision, journal_event
 from risk_manager.engine.merge import merge
 from risk_manager.engine.persist import GuardedStore
-from risk_manager.engine.quotes import QuoteWatch
+from risk_manager.engine.quotes import INFINITE, BestMarks, QuoteWatch
 from risk_manager.engine.records import Record, RecordSink, action_extras
 from risk_manager.ledger import AccountState, Market
 from risk_manager.rules import ActiveRule, active_rules, dispatch_table, rank
+from risk_manager.rules.bands import Band
 from risk_manager.rules.pending import CONFIRMATION_WINDOW, close_pending
 from risk_manager.schedule import Clock, DailyReset, ExchangeCalendar, Lockout, LockoutBook, Timer, TimerBook
 from risk_manager.store import (
@@ -125,6 +126,8 @@ class Engine:
         self._watch = QuoteWatch()
         #: accounts whose rules need the best mark since each position opened (RULE-012)
         self._best_trackers: set[int] = set()
+        #: their positions, by the mark that would beat their best
+        self._bests = BestMarks()
         #: accounts whose daily P&L row changed since the last flush (written coalesced)
         self._pnl_dirty: set[int] = set()
         #: latest quote per contract not yet journaled (quotes are journaled coalesced)
@@ -168,12 +171,20 @@ class Engine:
             self._best_trackers.add(account_id)
         else:
             self._best_trackers.discard(account_id)
+        self._follow_bests(state)
         state.lock_exempt = {r.spec.id: r.spec.exempt(r.config) for r in rules if r.spec.exempt is not None}
         state.holding_rules = frozenset(
             r.spec.id for r in rules if r.spec.flattens is not None and not r.spec.flattens(r.config)
         )
         self._watch.disarm(account_id)
         self._wake(state, now)
+
+    def _follow_bests(self, state: AccountState) -> None:
+        """Keep (or stop keeping) the best marks of the account's positions, as its rules need."""
+        tracked = state.account_id in self._best_trackers
+        for contract_id, position in state.positions.items():
+            size = position.size if tracked else 0
+            self._bests.follow(state.account_id, contract_id, size, state.best_marks.get(contract_id))
 
     def state_of(self, account_id: int) -> AccountState | None:
         return self.states.get(account_id)
@@ -241,7 +252,7 @@ class Engine:
         holders = self._holders.get(contract_id)
         if new is None or not holders:
             return
-        for account_id in holders & self._best_trackers:
+        for account_id in self._bests.beaten(contract_id, new):
             self.states[account_id].note_mark(contract_id, new)
         for account_id in self._watch.due(contract_id, float(new) if old is not None else None, holders):
             state = self.states[account_id]
@@ -249,34 +260,55 @@ class Engine:
             self._arm(state)
 
     def _arm(self, state: AccountState) -> None:
-        exposure: dict[str, tuple[float, float]] = {}
-        for contract_id, position in state.positions.items():
-            tick = self.catalog.tick(contract_id)
-            mark = self.market.marks.get(contract_id)
-            if tick is None:
-                continue
-            if mark is None:  # its first quote wakes every holder anyway
-                continue
-            exposure[contract_id] = (
-                abs(position.size) * float(tick.tick_value / tick.tick_size),
-                float(mark),
-            )
-        self._watch.arm(state.account_id, self._quote_room(state), exposure)
+        """Arm the account's quote watch with what its state allows now (see ``QuoteWatch``)."""
+        room = self._quote_room(state)
+        if room is None or room <= 0:
+            self._watch.disarm(state.account_id)
+        else:
+            self._watch.arm(state.account_id, self._bands(state, room))
 
     def _quote_room(self, state: AccountState) -> float | None:
-        """Money the account's P&L may move before any of its quote rules could fire.
+        """Money the account's P&L may move before any of its quote rules without bands could fire.
 
         None when a quote rule gives no bound (it must see every quote). A cent of margin
         keeps the float bound conservative; the rules themselves decide in Decimal.
         """
-        room = float("inf")
+        room = INFINITE
         for rule in self._rules[state.account_id].get(QuoteReceived, ()):
+            if rule.spec.quote_bands is not None:
+                continue  # bounded per contract (``_bands``)
             if rule.spec.headroom is None:
                 return None
             value = rule.spec.headroom(rule.config, state)
             if value is not None:
                 room = min(room, float(value) - 0.01)
         return room
+
+    def _bands(self, state: AccountState, room: float) -> dict[str, Band]:
+        """Per held contract, the marks its quotes may reach before a quote rule of the account could act.
+
+        ``room`` (money) is shared evenly by the positions whose P&L is known, each share
+        turned into a band around its mark; the rules with bands of their own narrow them.
+        """
+        bands: dict[str, Band] = {}
+        if room != INFINITE:
+            marks, tick_of = self.market.marks, self.catalog.tick
+            known = [
+                (contract_id, position, tick)
+                for contract_id, position in state.positions.items()
+                if contract_id in marks and (tick := tick_of(contract_id)) is not None and tick.tick_value
+            ]
+            for contract_id, position, tick in known:
+                width = room / len(known) / (abs(position.size) * float(tick.tick_value / tick.tick_size))
+                mark = float(marks[contract_id])
+                bands[contract_id] = (mark - width, mark + width)
+        for rule in self._rules[state.account_id].get(QuoteReceived, ()):
+            if rule.spec.quote_bands is None:
+                continue
+            for contract_id, (low, high) in rule.spec.quote_bands(rule.config, state).items():
+                band = bands.get(contract_id)
+                bands[contract_id] = (low, high) if band is None else (max(low, band[0]), min(high, band[1]))
+        return bands
 
     def flush(self, now: datetime, *, wait: bool = True) -> None:
         """Make everything held in memory durable: coalesced quotes, daily P&L, journal, fills.
@@ -325,6 +357,9 @@ class Engine:
                 holders.add(state.account_id)
             else:
                 holders.discard(state.account_id)
+            if state.account_id in self._best_trackers:
+                best = state.best_marks.get(position.contract_id)
+                self._bests.follow(state.account_id, position.contract_id, position.size, best)
             if abs(position.size) < abs(previous) or position.size == 0:
                 state.pending_closes.pop(position.contract_id, None)
                 if not state.positions:

@@ -8,7 +8,8 @@ from decimal import Decimal
 from risk_manager.config.risk import DailyUnrealizedLossConfig
 from risk_manager.domain import Decision, Evaluate, Event, PositionUpdated, QuoteReceived
 from risk_manager.ledger import AccountState
-from risk_manager.rules.unrealized import close_positions_where, least_room
+from risk_manager.rules.bands import Band
+from risk_manager.rules.unrealized import bands_within, close_positions_where, least_room
 
 RULE_ID = "RULE-004"
 
@@ -22,6 +23,12 @@ def headroom(config: DailyUnrealizedLossConfig, state: AccountState) -> Decimal 
     """How far the worst position is above the limit: a quote moving the account by less cannot breach."""
     limit = config.limit
     return least_room(state, lambda value: value - limit)
+
+
+def quote_bands(config: DailyUnrealizedLossConfig, state: AccountState) -> dict[str, Band]:
+    """Per position, how far its mark may fall (a long) or rise (a short) before the loss limit."""
+    limit = config.limit
+    return bands_within(state, lambda value: value - limit, toward_profit=False)
 
 
 def evaluate(
@@ -42,4 +49,4 @@ def evaluate(
     return close_positions_where(state, event, RULE_ID, breached, reason, limit=f"{limit:.2f}")
 
 
-__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "quote_bands", "triggers"]

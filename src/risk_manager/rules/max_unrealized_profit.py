@@ -8,7 +8,8 @@ from decimal import Decimal
 from risk_manager.config.risk import MaxUnrealizedProfitConfig
 from risk_manager.domain import Decision, Evaluate, Event, PositionUpdated, QuoteReceived
 from risk_manager.ledger import AccountState
-from risk_manager.rules.unrealized import close_positions_where, least_room
+from risk_manager.rules.bands import Band
+from risk_manager.rules.unrealized import bands_within, close_positions_where, least_room
 
 RULE_ID = "RULE-005"
 
@@ -22,6 +23,12 @@ def headroom(config: MaxUnrealizedProfitConfig, state: AccountState) -> Decimal 
     """How far the best position is below the target: a quote moving the account by less cannot reach it."""
     target = config.target
     return least_room(state, lambda value: target - value)
+
+
+def quote_bands(config: MaxUnrealizedProfitConfig, state: AccountState) -> dict[str, Band]:
+    """Per position, how far its mark may rise (a long) or fall (a short) before the target."""
+    target = config.target
+    return bands_within(state, lambda value: target - value, toward_profit=True)
 
 
 def evaluate(
@@ -39,4 +46,4 @@ def evaluate(
     return close_positions_where(state, event, RULE_ID, breached, reason, target=f"{target:.2f}")
 
 
-__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "quote_bands", "triggers"]

@@ -26,6 +26,7 @@ from risk_manager.rules import (
     trade_frequency_limit,
     trade_management,
 )
+from risk_manager.rules.bands import Bands
 
 Evaluator = Callable[[Any, AccountState, Event, datetime], list[Decision]]
 Triggers = Callable[[Any], frozenset[type]]
@@ -37,6 +38,8 @@ Wakeup = Callable[[Any, AccountState, datetime], datetime | None]
 Exempt = Callable[[Any], frozenset[str]]
 #: False when the rule's locks let held positions stay (RULE-009 without close_at_session_end)
 Flattens = Callable[[Any], bool]
+#: per held contract, the marks its quotes may reach before the rule could act (``rules/bands.py``)
+QuoteBands = Callable[[Any, AccountState], Bands]
 
 #: SPEC §4.1: 010, 009, 011, 003, 013, 007, 006, 001, 002, 004, 005, 008, 012.
 EVALUATION_ORDER = (
@@ -75,6 +78,8 @@ class RuleSpec:
     flattens: Flattens | None = None
     #: the rule reads ``state.best_marks`` (kept on every quote only for accounts that need it)
     tracks_best_marks: bool = False
+    #: optional; finer than ``headroom`` for rules that act on one position per quote (used instead)
+    quote_bands: QuoteBands | None = None
 
 
 REGISTRY: dict[str, RuleSpec] = {
@@ -88,6 +93,7 @@ REGISTRY: dict[str, RuleSpec] = {
         getattr(module, "exempt", None),
         getattr(module, "flattens", None),
         getattr(module, "TRACKS_BEST_MARKS", False),
+        getattr(module, "quote_bands", None),
     )
     for key, module in (
         ("max_contracts", max_contracts),

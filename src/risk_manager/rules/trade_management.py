@@ -47,6 +47,7 @@ from risk_manager.domain import (
 )
 from risk_manager.domain.trading import STOP_TYPES
 from risk_manager.ledger import AccountState
+from risk_manager.rules.bands import Band, every_quote, one_sided
 from risk_manager.rules.pending import close_pending
 
 RULE_ID = "RULE-012"
@@ -56,6 +57,8 @@ _NO_DISTANCE = Decimal("Infinity")
 #: ``now`` for the rule's arithmetic in ``headroom``: no close counts as pending then
 _NEVER = datetime.min.replace(tzinfo=UTC)
 _HALF_TICK = Decimal("0.5")
+#: a quote band stops this many ticks short of the trigger: far above float rounding, far below a tick
+_TICK_MARGIN = Decimal("0.001")
 
 
 def triggers(config: TradeManagementConfig) -> frozenset[type]:
@@ -88,39 +91,79 @@ def headroom(config: TradeManagementConfig, state: AccountState) -> Decimal | No
     armed, a new best. None when no quote can make it act. Work a position's own events
     start (a resize, a reversal) is done on those events, not on quotes.
     """
-    if state.pending_closes or _orders_to_fix(state):
+    if state.pending_closes or _contracts_to_fix(state):
         return ZERO
     room: Decimal | None = None
-    auto_stop = config.auto_stop_loss is not None and config.auto_stop_loss.enabled
     for contract_id, position in state.positions.items():
         tick = state.catalog.tick(contract_id)
         if tick is None:
             continue
-        if auto_stop and not state.protective_stops(contract_id):
-            return ZERO
-        if _target_missing(config, state, position):
-            return ZERO
-        ticks = _ticks_to_trigger(config, state, position, tick)
+        ticks = _ticks_to_act(config, state, position, tick)
         if ticks is not None:
             money = ticks * tick.tick_value * abs(position.size)
             room = money if room is None else min(room, money)
     return room
 
 
-def _orders_to_fix(state: AccountState) -> bool:
-    """A daemon order to resize, cancel (flat, reversed) or de-duplicate: work for the next quote."""
+def quote_bands(config: TradeManagementConfig, state: AccountState) -> dict[str, Band]:
+    """Per held contract, the marks a quote of it may reach before the rule acts on it.
+
+    ``headroom``'s reasoning per position, since a quote manages only its own contract: no
+    band while the position lacks its stop or target, a daemon order on it needs fixing or a
+    close is under way; otherwise up to its next trigger in the position's favour. A move
+    against the position arms and moves nothing: breakeven and the trail follow the best
+    mark, and a level waiting for the mark to pass it waits on the profit side.
+    """
+    fixing = _contracts_to_fix(state)
+    closing = "*" in state.pending_closes
+    bands: dict[str, Band] = {}
+    for contract_id, position in state.positions.items():
+        mark = state.market.marks.get(contract_id)
+        if mark is None:
+            continue  # the contract's first quote is evaluated by every holder
+        if closing or contract_id in state.pending_closes or contract_id in fixing:
+            bands[contract_id] = every_quote(float(mark))
+            continue
+        tick = state.catalog.tick(contract_id)
+        if tick is None:
+            continue  # no price can be computed (SPEC §4.4): nothing to place or move
+        ticks = _ticks_to_act(config, state, position, tick)
+        if ticks is not None:
+            distance = float((ticks - _TICK_MARGIN) * tick.tick_size)
+            bands[contract_id] = one_sided(float(mark), distance, up=position.size > 0)
+    return bands
+
+
+def _contracts_to_fix(state: AccountState) -> set[str]:
+    """Contracts with a daemon order to resize, cancel (flat, reversed) or de-duplicate: work for
+    the next quote."""
+    fixing: set[str] = set()
     seen: set[tuple[str, bool]] = set()
     for order in state.orders.values():
         if order.id not in state.daemon_orders or not _is_protective(order):
             continue
         size = state.position_size(order.contract_id)
-        if size == 0 or order.side is not OrderSide.closing(size) or order.size != abs(size):
-            return True
         key = (order.contract_id, order.type in STOP_TYPES)
-        if key in seen:
-            return True
+        if size == 0 or order.side is not OrderSide.closing(size) or order.size != abs(size) or key in seen:
+            fixing.add(order.contract_id)
         seen.add(key)
-    return False
+    return fixing
+
+
+def _ticks_to_act(
+    config: TradeManagementConfig, state: AccountState, position: Position, tick: TickSpec
+) -> Decimal | None:
+    """Ticks the mark must move in the position's favour before the rule acts on a quote of it.
+
+    Zero when it may act on any quote (a stop or target to place); None when no quote can
+    make it act.
+    """
+    auto_stop = config.auto_stop_loss is not None and config.auto_stop_loss.enabled
+    if auto_stop and not state.protective_stops(position.contract_id):
+        return ZERO
+    if _target_missing(config, state, position):
+        return ZERO
+    return _ticks_to_trigger(config, state, position, tick)
 
 
 def _target_missing(config: TradeManagementConfig, state: AccountState, position: Position) -> bool:
@@ -166,6 +209,8 @@ def _ticks_to_trigger(
         for o in state.working_orders(position.contract_id)
         if o.id in state.daemon_orders and o.type in STOP_TYPES and o.side is book.closing
     ]
+    if not daemon_stops and len(state.protective_stops(position.contract_id)) > 1:
+        return ZERO  # the trader's stop nearest the mark is the managed one: any quote may change it
     managed = book.managed_stop(daemon_stops)
     current = managed.stop_price if managed is not None else None
     for level in book._moved_levels():  # armed, tighter, but waiting for the mark to pass it
@@ -491,4 +536,4 @@ def _ticks(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-__all__ = ["RULE_ID", "evaluate", "headroom", "triggers"]
+__all__ = ["RULE_ID", "evaluate", "headroom", "quote_bands", "triggers"]

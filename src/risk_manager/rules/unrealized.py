@@ -7,6 +7,10 @@ from decimal import Decimal
 
 from risk_manager.domain import Decision, Evaluate, Event, PositionUpdated, QuoteReceived, cents, close
 from risk_manager.ledger import AccountState
+from risk_manager.rules.bands import Band, one_sided
+
+#: money: limits compare P&L rounded half-up to cents, so a band stops a cent short of them
+MARGIN = 0.01
 
 
 def contracts_to_check(state: AccountState, event: Event) -> list[str]:
@@ -34,6 +38,30 @@ def least_room(state: AccountState, room: Callable[[Decimal], Decimal]) -> Decim
     """
     values = [v for cid in state.positions if (v := state.position_unrealized(cid)) is not None]
     return min((room(v) for v in values), default=None)
+
+
+def bands_within(
+    state: AccountState, room: Callable[[Decimal], Decimal], *, toward_profit: bool
+) -> dict[str, Band]:
+    """Per position with a known unrealized P&L, the marks a quote of it may reach before the rule acts.
+
+    ``room(unrealized)`` is the money the position may still move toward profit
+    (``toward_profit``) or toward loss; moving the other way only takes it further from the
+    threshold, so the band is one-sided. Only a quote of its own contract is checked against
+    a position (``contracts_to_check``), so each position gets its whole room.
+    """
+    bands = {}
+    for contract_id, position in state.positions.items():
+        value = state.position_unrealized(contract_id)
+        if value is None:
+            continue  # unknown (no mark or tick spec, SPEC §4.4): the rule skips the position
+        tick = state.catalog.tick(contract_id)
+        assert tick is not None  # a known unrealized P&L has a tick spec
+        money_per_point = abs(position.size) * float(tick.tick_value / tick.tick_size)
+        distance = (float(room(value)) - MARGIN) / money_per_point
+        mark = float(state.market.marks[contract_id])
+        bands[contract_id] = one_sided(mark, distance, up=(position.size > 0) == toward_profit)
+    return bands
 
 
 def close_positions_where(
@@ -71,4 +99,4 @@ def close_positions_where(
     return decisions
 
 
-__all__ = ["close_positions_where", "contracts_to_check", "least_room"]
+__all__ = ["bands_within", "close_positions_where", "contracts_to_check", "least_room"]
