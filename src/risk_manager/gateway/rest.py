@@ -347,6 +347,9 @@ class Api:
             return Response(status_code=429)
         delay = sim.faults.take_delay(endpoint.name)
         if delay:
+            # read first: a slow gateway still carries out a call whose client gave up waiting
+            # (the client's "outcome unknown"); the body cannot be read once it has disconnected
+            await request.body()
             await asyncio.sleep(delay)
         failure = sim.faults.take_failure(endpoint.name)
         if failure is not None and not failure.apply:
