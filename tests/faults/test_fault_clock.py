@@ -1,0 +1,238 @@
+"""Fault: the clock jumps hours forward (the PC slept) or back (the OS corrected a fast clock).
+
+Lock expiries and the daily reset are absolute UTC instants (SPEC §4.5), so a jump
+forward runs every reset and expiry it passed, each recorded at its own instant, and a
+jump back shortens nothing: a lock stays until its absolute end, a reset already run is
+not run again, a grace timer does not fire early. Nothing crashes, and breaches after
+the jump are enforced. The engine runs for real on SQLite with the simulated broker;
+the injected clock is set by the test. The last test runs the daemon itself against
+the simulator with a clock stepped back in the middle of a tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faultkit import MAX_TWO, live_daemon, trader_for, until, write_config
+
+from risk_manager.config.risk import GeneralConfig, RulesConfig
+from risk_manager.engine import Engine, Record
+from risk_manager.gateway import running_gateway
+from risk_manager.replay import Scenario, ScenarioRun
+from risk_manager.replay.scenario import LoadedScenario, Snapshot
+from risk_manager.store import LockRow, Store
+
+START = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # Tuesday 10:00 New York; the reset is 21:00 UTC
+RESET = datetime(2026, 3, 10, 21, 0, tzinfo=UTC)
+MNQ = "CON.F.US.MNQ.H26"
+ACCOUNT = 7
+RULES: dict[str, Any] = {
+    "daily_realized_loss": {"enabled": True, "limit": -500.0, "include_unrealized": False},
+    "cooldown_after_loss": {"enabled": True, "tiers": [{"loss_amount": -100.0, "duration": "30m"}]},
+    "no_stop_loss_grace": {"enabled": True, "grace_period_seconds": 60},
+}
+
+
+def z(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+class Desk:
+    """The engine, its store and the simulated broker, with a clock the test may set anywhere."""
+
+    def __init__(self, tmp: Path, rules: dict[str, Any] = RULES) -> None:
+        scenario = Scenario(start=START, accounts=[{"id": ACCOUNT, "name": "PRAC-7"}])
+        loaded = LoadedScenario(tmp / "generated.yaml", scenario, GeneralConfig(),
+                                RulesConfig.model_validate(rules), None, Snapshot([], [], []))  # fmt: skip
+        self.tmp = tmp
+        self.records: list[Record] = []
+        self.run = ScenarioRun(loaded, tmp, self.records.append)
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self.run._boot())
+        self.fills = 0
+
+    @property
+    def engine(self) -> Engine:
+        assert self.run.engine is not None
+        return self.run.engine
+
+    def jump(self, to: datetime) -> None:
+        """Set the clock to ``to`` (back or forward) and let the engine's tick see it."""
+        self.run.clock.set(to)
+
+        async def step() -> None:
+            self.engine.tick(to)
+            await self.run.settle()
+
+        self.loop.run_until_complete(step())
+
+    def send(self, kind: str, data: dict[str, Any], contract_id: str | None = None) -> None:
+        async def step() -> None:
+            self.run.broker.observe(kind, data, contract_id)
+            self.run._deliver(kind, data, contract_id)
+            await self.run.settle()
+
+        self.loop.run_until_complete(step())
+
+    def trade(self, side: int, price: float, *, pnl: float | None, position: int, at: datetime) -> None:
+        """One fill (stamped by the broker at ``at``) and the position it leaves."""
+        self.fills += 1
+        self.send("GatewayQuote", {"lastPrice": price}, MNQ)
+        self.send("GatewayUserTrade", {"id": self.fills, "accountId": ACCOUNT, "contractId": MNQ,
+                                       "creationTimestamp": z(at), "price": price, "profitAndLoss": pnl,
+                                       "fees": 0, "side": side, "size": 1, "voided": False,
+                                       "orderId": self.fills})  # fmt: skip
+        held = {"type": 1 if position else 0, "size": position, "averagePrice": price if position else 0}
+        self.send("GatewayUserPosition", {"id": 1, "accountId": ACCOUNT, "contractId": MNQ,
+                                          "creationTimestamp": z(at), **held})  # fmt: skip
+
+    def lose(self, amount: float, at: datetime) -> None:
+        """A round turn losing ``amount`` on 1 MNQ."""
+        self.trade(0, 21000.0, pnl=None, position=1, at=at)
+        self.trade(1, 21000.0 - amount * 2, pnl=-amount, position=0, at=at)
+
+    def actions(self) -> list[tuple[str, str | None]]:
+        return [(r.action, r.rule) for r in self.records]
+
+    def locks(self) -> list[LockRow]:
+        self.engine.flush(self.run.clock.now())
+        with Store.open(self.tmp / "risk_manager.db", read_only=True) as store:
+            return store.lockouts()
+
+    def close(self) -> None:
+        self.run.close()
+        self.loop.close()
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Any:
+    opened = Desk(tmp_path)
+    yield opened
+    opened.close()
+
+
+def test_a_jump_of_two_days_forward_runs_each_reset_and_expiry_at_its_own_instant(desk: Desk) -> None:
+    at = START + timedelta(minutes=5)
+    desk.jump(at)
+    desk.lose(600.0, at)  # RULE-003 hard lock until the reset, RULE-007 cooldown of 30 min
+    assert {lock.rule_id for lock in desk.locks() if lock.cleared_at is None} == {"RULE-003", "RULE-007"}
+    desk.records.clear()
+    desk.jump(START + timedelta(days=2, hours=1))  # the machine slept through two resets
+    resets = [r for r in desk.records if r.action == "reset"]
+    assert [r.at for r in resets] == [RESET, RESET + timedelta(days=1)]
+    cleared = {lock.rule_id: (lock.cleared_by, lock.cleared_at) for lock in desk.locks()}
+    assert cleared == {"RULE-003": ("reset", RESET), "RULE-007": ("expiry", at + timedelta(minutes=30))}
+    assert desk.engine.states[ACCOUNT].trading_date == (RESET + timedelta(days=2)).date()
+    # the new day is live: a fresh loss is enforced as on any day
+    later = START + timedelta(days=2, hours=1, minutes=1)
+    desk.lose(600.0, later)
+    assert ("lockout", "RULE-003") in desk.actions()
+
+
+def test_a_jump_back_shortens_no_lock_and_reruns_no_reset(desk: Desk) -> None:
+    after_reset = RESET + timedelta(minutes=30)
+    desk.jump(after_reset)
+    desk.lose(600.0, after_reset)  # locked for the new trading day, cooling down 30 min
+    hard = next(lock for lock in desk.locks() if lock.rule_id == "RULE-003")
+    cooldown_end = after_reset + timedelta(minutes=30)
+    desk.records.clear()
+    desk.jump(RESET - timedelta(hours=2))  # the OS steps the clock back 2.5 hours, across the reset
+    desk.jump(RESET + timedelta(seconds=1))  # and time passes the reset instant again
+    assert [r for r in desk.records if r.action in ("reset", "unlock")] == []
+    held = desk.engine.states[ACCOUNT].held_locks
+    assert {("RULE-003", "account"), ("RULE-007", "account")} <= held
+    assert next(lock for lock in desk.locks() if lock.rule_id == "RULE-003").cleared_at is None
+    # a smaller loss while the clock is behind cannot replace the cooldown with an earlier end
+    behind = RESET + timedelta(seconds=2)
+    desk.lose(150.0, behind)
+    active = [lock for lock in desk.locks() if lock.cleared_at is None and lock.rule_id == "RULE-007"]
+    assert [lock.expires_at for lock in active] == [cooldown_end]
+    desk.jump(cooldown_end)
+    assert ("unlock", "RULE-007") in desk.actions()
+    assert hard.expires_at == RESET + timedelta(days=1)
+    assert ("RULE-003", "account") in desk.engine.states[ACCOUNT].held_locks
+
+
+def test_a_grace_timer_fires_at_its_absolute_expiry_whichever_way_the_clock_jumps(tmp_path: Path) -> None:
+    desk = Desk(tmp_path, {"no_stop_loss_grace": {"enabled": True, "grace_period_seconds": 60}})
+    try:
+        opened = START + timedelta(minutes=1)
+        desk.jump(opened)
+        desk.trade(0, 21000.0, pnl=None, position=1, at=opened)  # unprotected: 60 s of grace
+        desk.jump(opened - timedelta(hours=3))  # back: the grace is not over, however long the wait
+        desk.jump(opened + timedelta(seconds=59))
+        assert ("close", "RULE-008") not in desk.actions()
+        desk.jump(opened + timedelta(hours=5))  # forward past it: closed at once, once
+        assert desk.actions().count(("close", "RULE-008")) == 1
+    finally:
+        desk.close()
+
+
+# -- the daemon's own loop -----------------------------------------------------------------------
+
+
+class SteppedClock:
+    """The system time plus an offset; ``step`` moves it after ``calls`` more readings,
+    the way an NTP correction lands at any instant, here in the middle of the daemon's tick."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self._pending: tuple[int, timedelta] | None = None
+
+    def now(self) -> datetime:
+        if self._pending is not None:
+            calls, delta = self._pending
+            if calls == 0:
+                self.offset += delta
+                self._pending = None
+            else:
+                self._pending = (calls - 1, delta)
+        return datetime.now(UTC) + self.offset
+
+    def step(self, delta: timedelta, *, calls: int) -> None:
+        self._pending = (calls, delta)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: Daemon._tick sleeps 1 s minus the tick's duration measured on the wall clock; "
+    "a clock stepped back by an hour during a tick makes that sleep last an hour (no heartbeat, "
+    "resets, expiries, timers or reconciler meanwhile). Clamp the sleep to at most 1 s.",
+)
+def test_the_daemon_keeps_ticking_when_the_clock_steps_back_during_a_tick(tmp_path: Path) -> None:
+    clock = SteppedClock()
+
+    async def main() -> None:
+        async with running_gateway(port=0, accounts=2, seed=1, quote_rate=0) as gw:
+            write_config(tmp_path / "config", gw.url, MAX_TWO)
+            async with live_daemon(tmp_path / "config", tmp_path / "data", clock=clock) as live:
+                engine = live.daemon.engine
+                assert engine is not None
+                ticks = {"n": 0}
+                real_tick = engine.tick
+
+                def counted(now: datetime) -> None:
+                    ticks["n"] += 1
+                    real_tick(now)
+
+                engine.tick = counted  # type: ignore[method-assign]
+                await until(lambda: _ticked(ticks, 1), "a first tick")
+                await asyncio.sleep(0.5)  # between two ticks: the next reading is the next tick's first
+                clock.step(-timedelta(hours=1), calls=1)
+                seen = ticks["n"]
+                await until(lambda: _ticked(ticks, seen + 3), "three more ticks within 5 s", timeout=5)
+                async with trader_for(gw.url) as trader:
+                    mnq = await trader.contract("MNQ")
+                    await trader.quote(mnq, 21000.0)
+                    await trader.buy(1, mnq, 3)
+                    await trader.holds(1, mnq, 2, "RULE-001 enforced with the clock an hour behind")
+
+    asyncio.run(main())
+
+
+async def _ticked(ticks: dict[str, int], n: int) -> bool:
+    return ticks["n"] >= n
