@@ -15,6 +15,7 @@ Exception tree::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
@@ -133,6 +134,9 @@ class ControlClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token: str | None = None
+        self.on_expired: Callable[[ControlError], None] | None = None
+        """Called when the daemon no longer accepts our token (it lasts 15 minutes): it should open
+        a new session (ask the password again); the refused call is then sent once more."""
         # trust_env=False: no proxy from the environment may see a loopback admin password.
         self._http = httpx.Client(
             base_url=self.base_url + API, timeout=timeout, transport=transport, trust_env=False
@@ -153,7 +157,7 @@ class ControlClient:
 
     def session(self, password: str) -> SessionReply:
         """Open a session with the admin password; later calls send its token."""
-        reply = self._call("POST", "/session", SessionReply, SessionRequest(password=password))
+        reply = self._send("POST", "/session", SessionReply, SessionRequest(password=password))
         self.use_token(reply.token)
         return reply
 
@@ -220,6 +224,15 @@ class ControlClient:
     # -- plumbing -------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, reply: type[M], body: BaseModel | None = None) -> M:
+        try:
+            return self._send(method, path, reply, body)
+        except ControlError as exc:
+            if exc.code != "auth_failed" or self.token is None or self.on_expired is None:
+                raise
+            self.on_expired(exc)
+            return self._send(method, path, reply, body)
+
+    def _send(self, method: str, path: str, reply: type[M], body: BaseModel | None = None) -> M:
         content = body.model_dump_json().encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
         try:

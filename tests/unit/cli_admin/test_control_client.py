@@ -58,17 +58,34 @@ def test_request_bodies_are_the_protocol_models() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "code", "retry_after", "problems"),
     [
-        pytest.param(401, {"code": "auth_failed", "error": "wrong password", "retry_after": 1.0},
-                     "auth_failed", 1.0, [], id="auth"),
-        pytest.param(429, {"code": "throttled", "error": "too many", "retry_after": 8.0},
-                     "throttled", 8.0, [], id="throttled"),
-        pytest.param(422, {"code": "invalid_config", "error": "refused",
-                           "problems": ["risk_config.yaml:5: rules.x: bad"]},
-                     "invalid_config", None, ["risk_config.yaml:5: rules.x: bad"], id="invalid"),
+        pytest.param(
+            401,
+            {"code": "auth_failed", "error": "wrong password", "retry_after": 1.0},
+            "auth_failed",
+            1.0,
+            [],
+            id="auth",
+        ),
+        pytest.param(
+            429,
+            {"code": "throttled", "error": "too many", "retry_after": 8.0},
+            "throttled",
+            8.0,
+            [],
+            id="throttled",
+        ),
+        pytest.param(
+            422,
+            {"code": "invalid_config", "error": "refused", "problems": ["risk_config.yaml:5: rules.x: bad"]},
+            "invalid_config",
+            None,
+            ["risk_config.yaml:5: rules.x: bad"],
+            id="invalid",
+        ),
         pytest.param(401, "not json", "auth_failed", None, [], id="401-not-json"),
         pytest.param(500, "boom", "bad_request", None, [], id="500-not-json"),
     ],
-)  # fmt: skip
+)
 def test_error_replies_become_control_errors(
     status: int, body: object, code: str, retry_after: float | None, problems: list[str]
 ) -> None:
@@ -114,3 +131,30 @@ def test_control_address_refuses_a_non_loopback_host(tmp_path: Path) -> None:
     (tmp_path / "risk_config.yaml").write_text("general:\n  control: {host: 10.0.0.5, port: 9001}\n")
     with pytest.raises(ValueError, match="loopback"):
         control_address(tmp_path)
+
+
+def test_an_expired_token_asks_for_a_new_session_and_retries_once() -> None:
+    tokens: list[str | None] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/session":
+            return httpx.Response(200, json={"token": "second", "expires_at": "2030-01-01T00:00:00Z"})
+        tokens.append(request.headers.get("authorization"))
+        if request.headers.get("authorization") == "Bearer first":
+            return httpx.Response(401, json={"code": "auth_failed", "error": "session expired"})
+        return httpx.Response(200, json={"locks": []})
+
+    client = _client(httpx.MockTransport(handle))
+    client.use_token("first")
+    expired: list[str] = []
+    client.on_expired = lambda exc: (expired.append(exc.message), client.session("pw"))  # type: ignore[func-returns-value]
+    assert client.lockouts().locks == []
+    assert expired == ["session expired"] and tokens == ["Bearer first", "Bearer second"]
+
+
+def test_without_a_token_or_a_handler_auth_failed_is_raised() -> None:
+    refusal = {"code": "auth_failed", "error": "admin password or session token required"}
+    client = _client(httpx.MockTransport(lambda request: httpx.Response(401, json=refusal)))
+    client.on_expired = lambda exc: None
+    with pytest.raises(ControlError, match="token required"):
+        client.lockouts()  # no token was in use: nothing to renew

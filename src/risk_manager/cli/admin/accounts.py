@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from risk_manager.cli.admin.context import (
     Admin,
@@ -22,6 +21,7 @@ from risk_manager.cli.admin.context import (
     fail,
 )
 from risk_manager.cli.admin.edits import EditError, account_index, account_ref, parse_accounts_text
+from risk_manager.cli.admin.report import print_table
 from risk_manager.cli.admin.rules import submit
 from risk_manager.cli.options import EXIT_RUNTIME, EXIT_USAGE, ConfigDirOption, DataDirOption
 from risk_manager.config.paths import ACCOUNTS_FILE
@@ -66,14 +66,13 @@ def list_accounts(admin: Admin) -> None:
     shown = mask(key) if key else "not in accounts.yaml (keyring or secrets.yaml)"
     admin.console.print(f"gateway: {gateway.get('firm', 'topstepx')}, user {gateway.get('username', '')!s}, "
                         f"API key {shown}")  # fmt: skip
-    table = Table(title=f"accounts ({ACCOUNTS_FILE})", title_justify="left")
-    for column in ("#", "id", "name", "label", "enabled", "rules"):
-        table.add_column(column)
-    for index, entry in enumerate(_entries(data)):
-        table.add_row(str(index), str(entry.get("id", "")), str(entry.get("name", "")),
-                      str(entry.get("label", "")), "yes" if entry.get("enabled", True) else "no",
-                      _rules_source(entry))  # fmt: skip
-    admin.console.print(table)
+    rows = [
+        [str(index), str(entry.get("id", "")), str(entry.get("name", "")), str(entry.get("label", "")),
+         "yes" if entry.get("enabled", True) else "no", _rules_source(entry)]
+        for index, entry in enumerate(_entries(data))
+    ]  # fmt: skip
+    columns = ("#", "id", "name", "label", "enabled", "rules")
+    print_table(admin.console, f"accounts ({ACCOUNTS_FILE})", columns, rows)
 
 
 @accounts_app.command("list")
@@ -196,13 +195,13 @@ def check_connection(admin: Admin) -> None:
     reply = admin.authed().test_connection()
     if not reply.ok:
         fail(f"gateway connection failed: {reply.error}", EXIT_RUNTIME)
-    table = Table(title="accounts the API key sees", title_justify="left")
-    for column in ("id", "name", "canTrade", "balance", "monitored"):
-        table.add_column(column)
-    for check in reply.accounts:
-        table.add_row(str(check.id), check.name, str(check.can_trade).lower(), check.balance,
-                      "yes" if check.monitored else "no")  # fmt: skip
-    admin.console.print(table)
+    rows = [
+        [str(check.id), check.name, str(check.can_trade).lower(), check.balance,
+         "yes" if check.monitored else "no"]
+        for check in reply.accounts
+    ]  # fmt: skip
+    columns = ("id", "name", "canTrade", "balance", "monitored")
+    print_table(admin.console, "accounts the API key sees", columns, rows)
 
 
 @accounts_app.command("test")

@@ -9,9 +9,10 @@ password for its lifetime. The menu and ``--password-stdin`` cover several actio
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import typer
 from rich.console import Console
 
 from risk_manager.cli.options import EXIT_AUTH, EXIT_INVALID, EXIT_RUNTIME, EXIT_USAGE
-from risk_manager.config.paths import AppPaths, resolve_paths
+from risk_manager.config.paths import CONFIG_DIR_ENV, DATA_DIR_ENV, AppPaths, resolve_paths
 from risk_manager.control.client import (
     ControlClient,
     ControlError,
@@ -31,6 +32,8 @@ from risk_manager.control.client import (
     control_address,
 )
 
+#: End of input or Ctrl-C at a prompt (typer >= 0.16 raises its own Abort, older ones click's).
+ABORTS: tuple[type[BaseException], ...] = (click.exceptions.Abort, typer.Abort)
 #: Password attempts before giving up (SPEC §6: 3 failures -> exit 3).
 ATTEMPTS = 3
 #: Longest throttle wait we sit out between attempts; a longer one ends the command.
@@ -106,13 +109,34 @@ def handled() -> Iterator[None]:
         raise typer.Exit(report_control_error(exc)) from exc
 
 
+def default_paths(
+    config_dir: Path | None, data_dir: Path | None, env: Mapping[str, str] | None = None
+) -> AppPaths:
+    """Flag > environment > the OS convention, as everywhere; but with neither flags nor environment,
+    the machine-wide (service) dirs when only they hold a config.
+
+    The service keeps its files in the machine-wide dirs while ``risk-admin`` runs as a user
+    whose per-user dirs are usually empty; looking there would find no control address, no
+    database and no locks.
+    """
+    environ = os.environ if env is None else env
+    chosen = config_dir or data_dir or environ.get(CONFIG_DIR_ENV) or environ.get(DATA_DIR_ENV)
+    user = resolve_paths(config_dir, data_dir, env=environ)
+    if chosen:
+        return user
+    site = resolve_paths(None, None, service=True, env=environ)
+    if not user.accounts_file.exists() and site.accounts_file.exists():
+        return site
+    return user
+
+
 @dataclass
 class Admin:
     """One admin session: where things are, how to get the password, and the client once logged in."""
 
     paths: AppPaths
     password_stdin: bool = False
-    console: Console = field(default_factory=lambda: Console(highlight=False))
+    console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
     _client: ControlClient | None = None
 
     @classmethod
@@ -123,7 +147,7 @@ class Admin:
             config_dir = config_dir or parent.paths.config_dir
             data_dir = data_dir or parent.paths.data_dir
             password_stdin = password_stdin or parent.password_stdin
-        return cls(resolve_paths(config_dir, data_dir), password_stdin)
+        return cls(default_paths(config_dir, data_dir), password_stdin)
 
     # -- the client -------------------------------------------------------------------------
 
@@ -135,6 +159,7 @@ class Admin:
             except ValueError as exc:
                 fail(str(exc), EXIT_INVALID)
             self._client = ControlClient(base_url(address))
+            self._client.on_expired = self._session_expired
         return self._client
 
     def daemon_running(self) -> bool:
@@ -152,12 +177,12 @@ class Admin:
             self.login(client)
         return client
 
-    def relogin(self) -> ControlClient:
-        """A new session after the old one expired (the menu, after 15 idle minutes)."""
+    def _session_expired(self, exc: ControlError) -> None:
+        """The token ran out (15 minutes: a long wizard, an idle menu): ask the password again."""
+        echo_error(exc.message)
         client = self.client()
         client.token = None
         self.login(client)
-        return client
 
     def login(self, client: ControlClient) -> None:
         """Open a session; exit 3 after 3 wrong passwords, at once when throttled, 1 if down."""
@@ -191,7 +216,7 @@ class Admin:
             return line.rstrip("\r\n")
         try:
             return str(typer.prompt(prompt, hide_input=True))
-        except click.exceptions.Abort:
+        except ABORTS:
             fail("no password given", EXIT_AUTH)
 
     def close(self) -> None:
@@ -241,6 +266,7 @@ def require_reason(reason: str | None, what: str) -> str:
 
 
 __all__ = [
+    "ABORTS",
     "ATTEMPTS",
     "AccountOption",
     "Admin",
@@ -248,6 +274,7 @@ __all__ = [
     "PasswordStdinOption",
     "ReasonOption",
     "admin_session",
+    "default_paths",
     "echo_error",
     "fail",
     "handled",

@@ -21,7 +21,7 @@ from risk_manager.cli.admin.context import (
     require_reason,
 )
 from risk_manager.cli.admin.edits import EditError, rule_id
-from risk_manager.cli.admin.report import lock_table
+from risk_manager.cli.admin.report import print_locks
 from risk_manager.cli.options import EXIT_RUNTIME, EXIT_USAGE, ConfigDirOption, DataDirOption
 from risk_manager.control.protocol import LockView, ResetRequest, UnlockRequest
 from risk_manager.store import DATABASE_FILENAME, Store, StoreError
@@ -66,7 +66,7 @@ def show_lockouts(admin: Admin, account: int | None) -> None:
     if not locks:
         admin.console.print("no active locks")
         return
-    admin.console.print(lock_table(locks))
+    print_locks(admin.console, locks)
 
 
 def lockouts_command(
@@ -93,7 +93,7 @@ def unlock(
     if not cleared:
         admin.console.print("no active lock matched: nothing cleared")
         return
-    admin.console.print(lock_table(cleared, title="cleared"))
+    print_locks(admin.console, cleared, title="cleared")
     admin.console.print(
         "P&L and counters are unchanged: a rule still in breach locks again on its next check"
     )
@@ -121,7 +121,7 @@ def reset_day(admin: Admin, *, reason: str | None) -> None:
     accounts = ", ".join(str(one) for one in reply.accounts) or "none"
     admin.console.print(f"new trading day {reply.trading_date} for accounts {accounts}")
     if reply.unlocked:
-        admin.console.print(lock_table(reply.unlocked, title="cleared by the reset"))
+        print_locks(admin.console, reply.unlocked, title="cleared by the reset")
 
 
 def reset_day_command(

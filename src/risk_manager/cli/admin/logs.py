@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from risk_manager.cli.admin.context import AccountOption, Admin, admin_session, fail
 from risk_manager.cli.admin.edits import EditError, rule_id
 from risk_manager.cli.admin.locks import account_id
-from risk_manager.cli.admin.report import local_time
+from risk_manager.cli.admin.report import local_time, print_table
 from risk_manager.cli.options import EXIT_RUNTIME, EXIT_USAGE, ConfigDirOption, DataDirOption
 from risk_manager.store import DATABASE_FILENAME, EnforcementRow, Store, StoreError
 
@@ -59,14 +58,14 @@ def print_enforcement(admin: Admin, rows: list[EnforcementRow]) -> None:
     if not rows:
         admin.console.print("no enforcement log rows match")
         return
-    table = Table(title="enforcement log", title_justify="left")
-    for column in ("time", "account", "rule", "action", "qty", "contract", "result", "reason"):
-        table.add_column(column)
-    for row in rows:
-        reason = row.reason + (f" [{row.error}]" if row.error else "")
-        table.add_row(local_time(row.ts), str(row.account_id or "-"), row.rule_id or "system", row.action,
-                      str(row.quantity or ""), row.contract_id or "", row.result, reason)  # fmt: skip
-    admin.console.print(table)
+    columns = ("time", "account", "rule", "action", "qty", "contract", "result", "reason")
+    table = [
+        [local_time(row.ts), str(row.account_id or "-"), row.rule_id or "system", row.action,
+         str(row.quantity or ""), row.contract_id or "", row.result,
+         row.reason + (f" [{row.error}]" if row.error else "")]
+        for row in rows
+    ]  # fmt: skip
+    print_table(admin.console, "enforcement log", columns, table)
 
 
 def daemon_log_lines(

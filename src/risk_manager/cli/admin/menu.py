@@ -7,15 +7,21 @@ failed action prints why and returns to the menu; three wrong passwords end it (
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
-import click
 import typer
 
 from risk_manager.cli.admin.accounts import add_account, check_connection, list_accounts, remove_account
 from risk_manager.cli.admin.accounts import set_api_key as set_key
 from risk_manager.cli.admin.config import show_config
-from risk_manager.cli.admin.context import Admin, daemon_down_message, echo_error, report_control_error
+from risk_manager.cli.admin.context import (
+    ABORTS,
+    Admin,
+    daemon_down_message,
+    echo_error,
+    report_control_error,
+)
 from risk_manager.cli.admin.locks import reset_day, show_lockouts, unlock
 from risk_manager.cli.admin.logs import show_logs
 from risk_manager.cli.admin.password import change_password
@@ -82,7 +88,8 @@ def view_logs(admin: Admin) -> None:
 
 
 def unlock_menu(admin: Admin) -> None:
-    show_lockouts(admin, None)
+    with contextlib.suppress(typer.Exit):  # no database here yet: the daemon can still be asked
+        show_lockouts(admin, None)
     action = _pick("Unlock / reset day", {
         "u": ("unlock one rule", lambda a: unlock(a, rule=_ask("Rule (RULE-0xx or key)"), all_rules=False,
                                                   reason=ask_reason(), account=None)),
@@ -108,7 +115,7 @@ MENU: dict[str, tuple[str, Action]] = {
 def run_action(admin: Admin, action: Action) -> None:
     """Run one menu action; its refusal is printed and the menu goes on (a failed login ends it)."""
     try:
-        _with_relogin(admin, action)
+        action(admin)
     except ControlError as exc:
         report_control_error(exc)
     except DaemonDown as exc:
@@ -116,19 +123,8 @@ def run_action(admin: Admin, action: Action) -> None:
     except typer.Exit as exc:
         if exc.exit_code == EXIT_AUTH:
             raise
-    except click.exceptions.Abort:
+    except ABORTS:
         typer.echo("")
-
-
-def _with_relogin(admin: Admin, action: Action) -> None:
-    try:
-        action(admin)
-    except ControlError as exc:
-        if exc.code != "auth_failed" or admin.client().token is None:
-            raise
-        echo_error(f"{exc.message}")
-        admin.relogin()
-        action(admin)
 
 
 def run_menu(admin: Admin) -> None:
@@ -141,7 +137,7 @@ def run_menu(admin: Admin) -> None:
         typer.echo("0 Exit")
         try:
             choice = _ask("Choice")
-        except click.exceptions.Abort:
+        except ABORTS:
             return
         if choice == "0":
             return

@@ -48,15 +48,32 @@ def print_change_reply(console: Console, reply: ChangeReply, *, show_diff: bool 
         console.print("dry run: nothing written")
 
 
-def lock_table(locks: Sequence[LockView], title: str = "active locks") -> Table:
+def print_table(console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A rich table on a terminal; elsewhere (pipes, scripts, tests) plain aligned columns that
+    are never cut short, since a script greps for a whole reason or contract id."""
+    if console.is_terminal:
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    widths = [max(len(str(cell)) for cell in column) for column in zip(columns, *rows, strict=True)]
+    console.print(title, markup=False, highlight=False)
+    for line in (columns, *rows):
+        text = "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True))
+        console.print(text.rstrip(), markup=False, highlight=False, soft_wrap=True)
+
+
+def print_locks(console: Console, locks: Sequence[LockView], title: str = "active locks") -> None:
     """One row per lock: account, rule, kind, scope, until, reason."""
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for column in ("account", "rule", "kind", "scope", "until", "reason"):
-        table.add_column(column)
-    for lock in locks:
-        until = local_time(lock.expires_at) if lock.expires_at else "condition"
-        table.add_row(str(lock.account_id), lock.rule, lock.kind, lock.scope, until, lock.reason)
-    return table
+    rows = [
+        [str(lock.account_id), lock.rule, lock.kind, lock.scope,
+         local_time(lock.expires_at) if lock.expires_at else "condition", lock.reason]
+        for lock in locks
+    ]  # fmt: skip
+    print_table(console, title, ("account", "rule", "kind", "scope", "until", "reason"), rows)
 
 
-__all__ = ["local_time", "lock_table", "print_change_reply"]
+__all__ = ["local_time", "print_change_reply", "print_locks", "print_table"]

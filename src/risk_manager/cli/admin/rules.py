@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.table import Table
 
 from risk_manager.cli.admin.context import (
     AccountOption,
@@ -34,7 +33,7 @@ from risk_manager.cli.admin.edits import (
     resolve_rule,
     rule_edit,
 )
-from risk_manager.cli.admin.report import print_change_reply
+from risk_manager.cli.admin.report import print_change_reply, print_table
 from risk_manager.cli.admin.wizard import Wizard, sub_model
 from risk_manager.cli.options import EXIT_USAGE, ConfigDirOption, DataDirOption
 from risk_manager.config.paths import ACCOUNTS_FILE, RISK_CONFIG_FILE
@@ -95,6 +94,8 @@ def set_key(
     reason: str | None,
     dry_run: bool = False,
 ) -> None:
+    if value.startswith("--"):
+        fail(f"no such option: {value} (see `risk-admin rules set --help`)", EXIT_USAGE)
     parsed = _edit_or_exit(lambda: parse_value(value))
     client = admin.authed()
     data = _accounts_data(client, account)
@@ -102,7 +103,7 @@ def set_key(
     submit(admin, [edit], override=override, reason=reason, dry_run=dry_run)
 
 
-@rules_app.command("set")
+@rules_app.command("set", context_settings={"ignore_unknown_options": True})  # -400 is a value
 def set_command(
     rule: RuleArgument,
     key: Annotated[str, typer.Argument(help="Key in the rule block; dotted for nested: breakeven.enabled.")],
@@ -159,14 +160,12 @@ def rule_blocks(view: ConfigView) -> dict[str, Any]:
 
 def list_rules(admin: Admin) -> None:
     blocks = rule_blocks(admin.authed().config())
-    table = Table(title="rules (risk_config.yaml)", title_justify="left")
-    for column in ("id", "key", "enabled"):
-        table.add_column(column)
+    rows = []
     for key, rule in RULE_IDS.items():
         block = blocks.get(key)
         state = "absent" if not isinstance(block, Mapping) else "yes" if block.get("enabled") else "no"
-        table.add_row(rule, key, state)
-    admin.console.print(table)
+        rows.append([rule, key, state])
+    print_table(admin.console, "rules (risk_config.yaml)", ("id", "key", "enabled"), rows)
 
 
 @rules_app.command("list")

@@ -34,7 +34,7 @@ Prompt = Callable[[str, str], str]
 
 
 def _typer_prompt(question: str, default: str) -> str:
-    return str(typer.prompt(question, default=default, show_default=True))
+    return str(typer.prompt(question, default=default, show_default=bool(default)))
 
 
 def plain(value: Any) -> Any:
