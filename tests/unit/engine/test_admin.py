@@ -110,7 +110,11 @@ def test_a_lowered_limit_bites_at_once(tmp_path: Path) -> None:
     tighter = config.model_copy(
         update={"rules": RulesConfig.model_validate({"max_contracts": {"enabled": True, "limit": 3}})}
     )
-    reconfigure(run.engine, {7: tighter}, None, run.at(3))
-    run.tick(3)
+
+    async def change() -> None:  # between two events, on the engine's loop
+        reconfigure(run.engine, {7: tighter}, None, run.at(3))
+        await run.run.settle()
+
+    run.loop.run_until_complete(change())
     assert run.actions() == [("reduce", "RULE-001")]
     run.close()
