@@ -9,7 +9,9 @@ order of events and decisions on disk is the order they happened.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -617,6 +619,13 @@ def _connect_read_only(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
         raise sqlite3.OperationalError("no such database file (has the daemon run with this --data-dir?)")
     conn = _raw_connection(path.resolve().as_uri() + "?mode=ro", busy_timeout_ms, uri=True)
     try:
+        current_version(conn)
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "readonly" not in str(exc):
+            raise
+        conn = _private_copy(path, busy_timeout_ms)  # a crashed daemon's WAL, and we may not replay it
+    try:
         version = current_version(conn)
         if version > SCHEMA_VERSION:
             raise SchemaTooNew(
@@ -630,6 +639,28 @@ def _connect_read_only(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _private_copy(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    """The database as a crashed daemon left it (file + WAL), for a reader that may not write there.
+
+    SQLite must replay a WAL left behind before anyone can read it, which takes write access
+    the trader's account does not have. So the file and its WAL are copied somewhere private,
+    replayed there, and read from memory: the locks written just before the crash are seen.
+    """
+    with tempfile.TemporaryDirectory(prefix="risk-status-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copyfile(path, copy)
+        wal = path.with_name(path.name + "-wal")
+        if wal.is_file():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        source = _raw_connection(str(copy), busy_timeout_ms, uri=False)
+        memory = _raw_connection(":memory:", busy_timeout_ms, uri=False)
+        try:
+            source.backup(memory)
+        finally:
+            source.close()
+    return memory
 
 
 def _raw_connection(database: str, busy_timeout_ms: int, *, uri: bool) -> sqlite3.Connection:

@@ -127,3 +127,37 @@ def test_closed_store_refuses_writes_and_reads(db_path: Path) -> None:
         store.set_meta("x", "y")
     with pytest.raises(StoreError, match="get_meta failed"):
         store.get_meta("x")
+
+
+CRASH_AFTER_A_LOCK = """
+import os, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from risk_manager.store import LockRow, Store
+store = Store.open(Path(sys.argv[1]))
+at = datetime(2026, 3, 10, 14, 45, tzinfo=UTC)
+store.insert_lockout(LockRow(1, 7, "RULE-003", "account", "hard", "daily P&L -550.00 <= -500.00", at, None))
+os._exit(0)  # killed: no checkpoint, the lock is only in the WAL
+"""
+
+
+def test_a_reader_that_may_not_replay_a_crashed_daemons_wal_still_sees_its_last_lock(tmp_path: Path) -> None:
+    """The trader's account cannot write next to the service's database, so SQLite cannot replay
+    the WAL a crash left; the reader replays a private copy instead (and misses nothing)."""
+    import subprocess
+    import sys
+
+    from risk_manager.store import database
+
+    db = tmp_path / "risk_manager.db"
+    subprocess.run([sys.executable, "-c", CRASH_AFTER_A_LOCK, str(db)], check=True, timeout=60)
+    assert db.with_name(db.name + "-wal").stat().st_size > 0
+    conn = database._private_copy(db, 1000)
+    rows = conn.execute("SELECT rule_id, reason FROM lockouts WHERE cleared_at IS NULL").fetchall()
+    conn.close()
+    assert rows == [("RULE-003", "daily P&L -550.00 <= -500.00")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "risk_manager.db",
+        "risk_manager.db-shm",
+        "risk_manager.db-wal",
+    ]
