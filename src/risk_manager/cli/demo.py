@@ -8,6 +8,7 @@ and what the daemon did about it is printed as it happens; a summary ends it.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -117,10 +118,8 @@ def _write_config(config_dir: Path, gw: RunningGateway) -> None:
         "accounts": [{"id": ACCOUNT, "label": "Demo practice account"}],
     }  # fmt: skip
     (config_dir / "accounts.yaml").write_text(yaml.safe_dump(accounts), encoding="utf-8")
-    risk_file = config_dir / "risk_config.yaml"
-    if not risk_file.exists():  # a kept demo dir keeps the rules an admin changed
-        risk = {"version": 1, "general": {"protect_unlisted_accounts": False}, "rules": RULES}
-        risk_file.write_text(yaml.safe_dump(risk), encoding="utf-8")
+    risk = {"version": 1, "general": {"protect_unlisted_accounts": False}, "rules": RULES}
+    (config_dir / "risk_config.yaml").write_text(yaml.safe_dump(risk), encoding="utf-8")
 
 
 async def run_demo(console: Console, workdir: Path, *, keep_running: bool = False) -> list[Record]:
@@ -175,7 +174,7 @@ def demo(
     workdir: Annotated[
         Path | None,
         typer.Option(
-            "--dir", help="Keep the demo's config/ and data/ here (default: a temporary directory)."
+            "--dir", help="Put the demo's config/ and data/ here, fresh each run (default: a temporary dir)."
         ),
     ] = None,
 ) -> None:
@@ -184,6 +183,9 @@ def demo(
     console.print(
         "[bold]Risk Manager demo[/]: a simulated ProjectX gateway on 127.0.0.1, no credentials needed."
     )
+    if workdir is not None:  # the script expects a fresh day: an earlier demo's locks would stall it
+        for part in ("config", "data"):
+            shutil.rmtree(workdir / part, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="risk-manager-demo-") as tmp:
         try:
             records = asyncio.run(run_demo(console, workdir or Path(tmp), keep_running=keep_running))
