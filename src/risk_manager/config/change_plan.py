@@ -84,7 +84,7 @@ def _copy_own_files(config_dir: Path, scratch: Path, texts: Mapping[str, str]) -
         if not isinstance(name, str) or not name or Path(name).is_absolute():
             continue
         source, target = config_dir / name, scratch / name
-        if source.is_file() and scratch in target.resolve().parents:
+        if source.is_file() and scratch.resolve() in target.resolve().parents:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
 

@@ -47,6 +47,9 @@ BACKUP_SUFFIX = ".bak"
 # (mapping indent, sequence indent, dash offset) styles tried to reproduce a file byte for byte.
 _INDENTS: tuple[tuple[int, int, int], ...] = ((2, 4, 2), (2, 2, 0), (4, 4, 0), (4, 6, 2), (2, 4, 0))
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Finding a file's indentation costs a dump per style tried; a plan parses the same texts often.
+_INDENT_OF: dict[str, tuple[int, int, int]] = {}
+_INDENT_CACHE = 64
 
 
 class EditError(ConfigError):
@@ -80,22 +83,32 @@ def _dump(yaml: YAML, data: Any) -> str:
 
 def _load(name: str, text: str) -> tuple[YAML, Any]:
     """Parse ``text`` round-trip, with the indentation style that reproduces it best."""
-    best: tuple[int, YAML, Any] | None = None
+    known = _INDENT_OF.get(file_sha(text))
+    if known is not None:
+        yaml = _yaml(known)
+        return yaml, _parse(name, yaml, text)
+    best: tuple[int, YAML, Any, tuple[int, int, int]] | None = None
     for indent in _INDENTS:
         yaml = _yaml(indent)
-        try:
-            data = yaml.load(text)
-        except YAMLError as exc:
-            raise EditError([_syntax_problem(name, exc)]) from None
-        if data is None:
-            return yaml, CommentedMap()
+        data = _parse(name, yaml, text)
         distance = _distance(text, _dump(yaml, data))
         if best is None or distance < best[0]:
-            best = (distance, yaml, data)
+            best = (distance, yaml, data, indent)
         if distance == 0:
             break
     assert best is not None
+    if len(_INDENT_OF) > _INDENT_CACHE:
+        _INDENT_OF.clear()
+    _INDENT_OF[file_sha(text)] = best[3]
     return best[1], best[2]
+
+
+def _parse(name: str, yaml: YAML, text: str) -> Any:
+    try:
+        data = yaml.load(text)
+    except YAMLError as exc:
+        raise EditError([_syntax_problem(name, exc)]) from None
+    return CommentedMap() if data is None else data
 
 
 def _syntax_problem(name: str, exc: YAMLError) -> ConfigProblem:
