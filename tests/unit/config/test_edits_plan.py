@@ -257,3 +257,28 @@ def test_clear_drops_everything(config_dir: Path) -> None:
     )
     PendingConfig.clear(config_dir)
     assert (PendingConfig.load(config_dir).requests, pending_view(config_dir).changes) == ([], [])
+
+
+def test_an_accounts_own_rules_file_is_found_while_validating(config_dir: Path) -> None:
+    (config_dir / "own.yaml").write_text("version: 1\nrules:\n  max_contracts: {enabled: true, limit: 2}\n")
+    accounts = (config_dir / A).read_text(encoding="utf-8")
+    (config_dir / A).write_text(
+        accounts.replace(
+            "    label: Simulator 1\n", "    label: Simulator 1\n    risk_config_file: own.yaml\n"
+        )
+    )
+    plan = plan_change(config_dir, [rule("max_contracts", "limit", value=3)], override=False, env={})
+    assert [(c.text, c.account) for c in plan.applied] == [
+        ("rules.max_contracts.limit 5 -> 3 (tighter)", None)
+    ]
+
+
+def test_broken_files_on_disk_are_fixed_only_with_override(config_dir: Path) -> None:
+    text = (config_dir / R).read_text(encoding="utf-8")
+    (config_dir / R).write_text(text.replace("limit: 5  ", "limit: 0  "))
+    fix = rule("max_contracts", "limit", value=5)
+    with pytest.raises(ConfigError) as info:
+        plan_change(config_dir, [fix], override=False, env={})  # nothing in force to compare with: it waits
+    assert "rules.max_contracts.limit: must be 1..1000 (got 0)" in str(info.value)
+    plan = plan_change(config_dir, [fix], override=True, env={})
+    assert (plan.pending_edits, value(config_dir, R, *LIMIT, texts=plan.now_texts)) == ([], 5)
