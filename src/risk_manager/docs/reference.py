@@ -129,7 +129,7 @@ class Section:
 
 
 def _split(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any], bool]:
-    """Strip ``Annotated`` and ``X | None``: the inner type, all metadata seen, and whether null is allowed."""
+    """Strip ``Annotated`` and ``X | None``: the inner type, all metadata, and whether null is allowed."""
     nullable = False
     metadata = list(metadata)
     while True:
@@ -284,10 +284,8 @@ def yaml_value(value: Any) -> str:
 def _default(info: FieldInfo, inner: Any) -> str:
     if info.is_required():
         return "**required**"
-    if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
-    else:
-        value = info.default
+    factory = info.default_factory
+    value = factory() if factory is not None else info.default  # type: ignore[call-arg]
     if value is PydanticUndefined:
         return "**required**"
     if _is_model(inner) and isinstance(value, BaseModel):
@@ -469,7 +467,9 @@ DESCRIPTIONS: dict[str, str] = {
         "Your firm's gateway: `topstepx` for TopstepX, `simulator` for the local simulator on port 8765, "
         "or `custom` with the three URLs below."
     ),
-    "GatewayConfig.api_url": "REST address of the gateway; only to override the firm's (https; http only to 127.0.0.1).",
+    "GatewayConfig.api_url": (
+        "REST address of the gateway; only to override the firm's (https; http only to 127.0.0.1)."
+    ),
     "GatewayConfig.user_hub_url": "Address of the user hub (your orders, fills, positions); https or wss.",
     "GatewayConfig.market_hub_url": "Address of the market hub (quotes); https or wss.",
     "GatewayConfig.username": (
@@ -495,10 +495,18 @@ DESCRIPTIONS: dict[str, str] = {
     "RiskConfig.rules": "The thirteen rules; leave a block out to turn that rule off.",
     "GeneralConfig.daily_reset": "When the trading day ends and a new one starts, every calendar day.",
     "GeneralConfig.pnl_includes_fees": "`true`: P&L is net of fees (as TopstepX counts); `false`: gross.",
-    "GeneralConfig.mark_price": "Price used for unrealized P&L: the `last` trade, or the `mid` of bid and ask.",
-    "GeneralConfig.allow_admin_unlock": "`false` refuses `risk-admin unlock` and `reset-day`: no break-glass.",
-    "GeneralConfig.instruments": "Tick size and value per symbol; they win over the broker's and the built-in table.",
-    "GeneralConfig.symbol_aliases": "Extra ProjectX root → symbol names (EP→ES, ENQ→NQ, CLE→CL… are built in).",
+    "GeneralConfig.mark_price": (
+        "Price used for unrealized P&L: the `last` trade, or the `mid` of bid and ask."
+    ),
+    "GeneralConfig.allow_admin_unlock": (
+        "`false` refuses `risk-admin unlock` and `reset-day`: no break-glass."
+    ),
+    "GeneralConfig.instruments": (
+        "Tick size and value per symbol; they win over the broker's and the built-in table."
+    ),
+    "GeneralConfig.symbol_aliases": (
+        "Extra ProjectX root → symbol names (EP→ES, ENQ→NQ, CLE→CL… are built in)."
+    ),
     "GeneralConfig.logging": "The daemon's log file: level, rotation, retention.",
     "GeneralConfig.protect_unlisted_accounts": (
         "`true`: every other account your API key can see gets these rules too."
@@ -520,7 +528,9 @@ DESCRIPTIONS: dict[str, str] = {
     "MetricsConfig.enabled": "Serve Prometheus metrics.",
     "MetricsConfig.port": "Port of the metrics endpoint (not the control port).",
     "WatchdogConfig.stale_seconds": "Seconds without a heartbeat before the watchdog calls the daemon stale.",
-    "WatchdogConfig.flatten_on_stale": "`true`: the watchdog flattens your accounts itself when the daemon is stale.",
+    "WatchdogConfig.flatten_on_stale": (
+        "`true`: the watchdog flattens your accounts itself when the daemon is stale."
+    ),
     "BackupsConfig.keep": "Daily database backups to keep in `data/backups/`.",
     "RulesConfig.max_contracts": "RULE-001 Max Contracts.",
     "RulesConfig.max_contracts_per_instrument": "RULE-002 Max Contracts per Instrument.",
@@ -544,8 +554,12 @@ DESCRIPTIONS: dict[str, str] = {
         "`reduce_to_limit` trims the excess; `close_all` closes every position."
     ),
     "MaxContractsPerInstrumentConfig.enabled": "Turns the rule on or off.",
-    "MaxContractsPerInstrumentConfig.limits": "Most contracts per symbol (all contract months together); 0 = never hold.",
-    "MaxContractsPerInstrumentConfig.default_limit": "Limit for symbols not in `limits`; `null` = see `unknown_symbol_action`.",
+    "MaxContractsPerInstrumentConfig.limits": (
+        "Most contracts per symbol (all contract months together); 0 = never hold."
+    ),
+    "MaxContractsPerInstrumentConfig.default_limit": (
+        "Limit for symbols not in `limits`; `null` = see `unknown_symbol_action`."
+    ),
     "MaxContractsPerInstrumentConfig.unknown_symbol_action": (
         "With no `default_limit`: `block` closes any unlisted symbol, `allow` leaves it alone."
     ),
@@ -554,7 +568,9 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "DailyRealizedLossConfig.enabled": "Turns the rule on or off.",
     "DailyRealizedLossConfig.limit": "Daily loss (negative) that ends your day; reaching it exactly counts.",
-    "DailyRealizedLossConfig.include_unrealized": "`true`: open positions' floating P&L counts towards the limit.",
+    "DailyRealizedLossConfig.include_unrealized": (
+        "`true`: open positions' floating P&L counts towards the limit."
+    ),
     "DailyUnrealizedLossConfig.enabled": "Turns the rule on or off.",
     "DailyUnrealizedLossConfig.limit": "Floating loss (negative) at which one position is closed.",
     "MaxUnrealizedProfitConfig.enabled": "Turns the rule on or off.",
@@ -573,36 +589,52 @@ DESCRIPTIONS: dict[str, str] = {
     "LossTier.loss_amount": "A losing exit at or below this (negative) amount triggers this tier.",
     "LossTier.duration": "How long the break lasts, from the losing fill.",
     "NoStopLossGraceConfig.enabled": "Turns the rule on or off.",
-    "NoStopLossGraceConfig.grace_period_seconds": "Seconds a position may stay without a full stop before it is closed.",
+    "NoStopLossGraceConfig.grace_period_seconds": (
+        "Seconds a position may stay without a full stop before it is closed."
+    ),
     "SessionBlockOutsideConfig.enabled": "Turns the rule on or off.",
     "SessionBlockOutsideConfig.session": "Your trading window for the whole account.",
     "SessionBlockOutsideConfig.per_instrument": "Windows of their own for some symbols.",
-    "SessionBlockOutsideConfig.respect_holidays": "`true`: no window opens on an exchange holiday; early closes end it early.",
-    "SessionBlockOutsideConfig.close_at_session_end": "`true`: open positions are closed when the window ends.",
+    "SessionBlockOutsideConfig.respect_holidays": (
+        "`true`: no window opens on an exchange holiday; early closes end it early."
+    ),
+    "SessionBlockOutsideConfig.close_at_session_end": (
+        "`true`: open positions are closed when the window ends."
+    ),
     "SessionWindow.start": "Time the window opens (`end` earlier than `start` wraps past midnight).",
     "SessionWindow.end": "Time the window closes (not included); must differ from `start`.",
     "SessionWindow.timezone": "Zone of `start` and `end`.",
     "SessionWindow.days": "Days on which the window opens.",
     "AuthLossGuardConfig.enabled": "Turns the rule on or off.",
-    "AuthLossGuardConfig.poll_interval_seconds": "How often the account is polled, in case a broker event is missed.",
+    "AuthLossGuardConfig.poll_interval_seconds": (
+        "How often the account is polled, in case a broker event is missed."
+    ),
     "SymbolBlocksConfig.enabled": "Turns the rule on or off.",
-    "SymbolBlocksConfig.blocked_symbols": "Symbols never to trade; shell wildcards allowed (`*ES` = ES and MES).",
+    "SymbolBlocksConfig.blocked_symbols": (
+        "Symbols never to trade; shell wildcards allowed (`*ES` = ES and MES)."
+    ),
     "TradeManagementConfig.enabled": "Turns the rule on or off.",
     "TradeManagementConfig.auto_stop_loss": "Place a stop-loss on every new position.",
     "TradeManagementConfig.auto_take_profit": "Place a take-profit limit on every new position.",
     "TradeManagementConfig.breakeven": "Move the stop to breakeven once the trade is far enough in profit.",
     "TradeManagementConfig.trailing_stop": "Trail the stop behind the best price once in profit.",
     "TicksOrderConfig.enabled": "Turns this order on or off.",
-    "TicksOrderConfig.ticks": "Distance from your average price, in ticks (loss side for the stop, profit side for the target).",
+    "TicksOrderConfig.ticks": (
+        "Distance from your average price, in ticks (loss side for the stop, profit side for the target)."
+    ),
     "BreakevenConfig.enabled": "Turns breakeven on or off.",
     "BreakevenConfig.trigger_ticks": "Profit, in ticks from the average price, that arms breakeven.",
-    "BreakevenConfig.offset_ticks": "Where the stop goes: this many ticks past the average price, on the profit side.",
+    "BreakevenConfig.offset_ticks": (
+        "Where the stop goes: this many ticks past the average price, on the profit side."
+    ),
     "TrailingStopConfig.enabled": "Turns the trailing stop on or off.",
     "TrailingStopConfig.activation_ticks": "Profit, in ticks, after which the stop starts trailing.",
     "TrailingStopConfig.trail_ticks": "How far behind the best price the stop trails, in ticks.",
     "DailyRealizedProfitConfig.enabled": "Turns the rule on or off.",
     "DailyRealizedProfitConfig.target": "Daily profit that ends your day; reaching it exactly counts.",
-    "DailyRealizedProfitConfig.include_unrealized": "`true`: open positions' floating P&L counts towards the target.",
+    "DailyRealizedProfitConfig.include_unrealized": (
+        "`true`: open positions' floating P&L counts towards the target."
+    ),
     "DailyRealizedProfitConfig.message": "What the status screen shows once the target is reached.",
     # holidays.yaml
     "HolidaysConfig.version": "File format version. Leave it at 1.",
@@ -653,7 +685,9 @@ EXAMPLES: dict[str, Any] = {
     "MaxContractsPerInstrumentConfig.limits": "{MNQ: 4, ES: 1}",
     "TradeFrequencyLimitConfig.limits": "{per_minute: 3, per_hour: 10, per_session: 40}",
     "TradeFrequencyLimitConfig.cooldowns": "{per_minute: 60s, per_hour: 30m}",
-    "CooldownAfterLossConfig.tiers": "[{loss_amount: -100.0, duration: 5m}, {loss_amount: -300.0, duration: 30m}]",
+    "CooldownAfterLossConfig.tiers": (
+        "[{loss_amount: -100.0, duration: 5m}, {loss_amount: -300.0, duration: 30m}]"
+    ),
     "SessionBlockOutsideConfig.session": '{start: "09:30", end: "16:00", days: [mon, tue, wed, thu, fri]}',
     "SessionBlockOutsideConfig.per_instrument": (
         '{CL: {start: "17:00", end: "16:00", timezone: America/Chicago, days: [sun, mon, tue, wed, thu]}}'
