@@ -110,6 +110,22 @@ def test_r_redraws_at_once_and_q_quits(sample: tuple[Path, Path]) -> None:
     asyncio.run(run())
 
 
+def test_the_screen_redraws_by_itself_with_the_clock(sample: tuple[Path, Path]) -> None:
+    clock = ManualClock(NOW)
+
+    async def run() -> None:
+        app = StatusApp(reader(sample).read, clock, every=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            clock.advance(seconds=3)
+            async with asyncio.timeout(10):
+                while app.frame is None or app.frame.now != clock.now():
+                    await pilot.pause(0.05)
+            await pilot.pause()
+            assert "grace 00:00:04" in screen_text(app)  # the 7 s grace, 3 s later
+
+    asyncio.run(run())
+
+
 def test_a_database_that_cannot_be_read_keeps_the_last_frame_and_says_so(sample: tuple[Path, Path]) -> None:
     _, database = sample
 
