@@ -11,6 +11,7 @@ from risk_manager.cli.admin.edits import (
     EditError,
     diff_edits,
     key_path,
+    parse_accounts_text,
     parse_value,
     rule_edit,
     rule_id,
@@ -133,3 +134,12 @@ def test_diff_edits_sees_a_type_change() -> None:
 )
 def test_mask_shows_at_most_the_last_four(secret: str, shown: str) -> None:
     assert mask(secret) == shown
+
+
+def test_accounts_text_with_bare_masks_still_parses() -> None:
+    # the daemon's view masks in place; a bare * would start a YAML alias
+    text = "gateway:\n  username: ****\n  api_key: ****abcd\naccounts:\n- id: 2\n  label: two\n"
+    assert parse_accounts_text(text) == {
+        "gateway": {"username": "****", "api_key": "****abcd"},
+        "accounts": [{"id": 2, "label": "two"}],
+    }

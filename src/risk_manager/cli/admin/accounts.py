@@ -20,12 +20,11 @@ from risk_manager.cli.admin.context import (
     admin_session,
     fail,
 )
-from risk_manager.cli.admin.edits import EditError, account_index, account_ref, parse_accounts_text
+from risk_manager.cli.admin.edits import EditError, account_index, account_ref
 from risk_manager.cli.admin.report import print_table
-from risk_manager.cli.admin.rules import submit
+from risk_manager.cli.admin.rules import accounts_data, submit
 from risk_manager.cli.options import EXIT_RUNTIME, EXIT_USAGE, ConfigDirOption, DataDirOption
 from risk_manager.config.paths import ACCOUNTS_FILE
-from risk_manager.config.yamlsource import read_yaml
 from risk_manager.control.protocol import ApiKeyRequest, Edit, mask
 
 accounts_app = typer.Typer(name="accounts", help="Accounts and the gateway API key.", no_args_is_help=True)
@@ -33,14 +32,6 @@ accounts_app = typer.Typer(name="accounts", help="Accounts and the gateway API k
 RefArgument = Annotated[
     str, typer.Argument(help="Account id (digits) or name, e.g. PRAC-V2-555123-00000001.")
 ]
-
-
-def accounts_data(admin: Admin) -> object:
-    """accounts.yaml as data: the file on disk when readable (no password needed), else the daemon's."""
-    doc = read_yaml(admin.paths.config_dir / ACCOUNTS_FILE)
-    if doc.data is not None:
-        return doc.data
-    return parse_accounts_text(admin.authed().config().files.get(ACCOUNTS_FILE, ""))
 
 
 def _entries(data: object) -> list[Mapping[str, Any]]:
@@ -88,8 +79,7 @@ def list_command(
 
 def add_account(admin: Admin, ref: str, *, label: str | None, enabled: bool) -> None:
     """Append an entry (a tightening: one more account protected, applied at once)."""
-    client = admin.authed()
-    data = parse_accounts_text(client.config().files.get(ACCOUNTS_FILE, ""))
+    data = accounts_data(admin)
     parsed = account_ref(ref)
     if any(parsed in (entry.get("id"), entry.get("name")) for entry in _entries(data)):
         fail(f"account {ref} is already in {ACCOUNTS_FILE}", EXIT_USAGE)
@@ -119,8 +109,7 @@ def add_command(
 
 def remove_account(admin: Admin, ref: str, *, override: bool, reason: str | None) -> None:
     """Drop an entry: a loosening, pending until the reset unless overridden (SPEC §4.7)."""
-    client = admin.authed()
-    data = parse_accounts_text(client.config().files.get(ACCOUNTS_FILE, ""))
+    data = accounts_data(admin)
     try:
         index = _index_any(data, ref)
     except EditError as exc:
@@ -160,7 +149,7 @@ def _configured_username(data: object) -> str:
 def set_api_key(admin: Admin, username: str | None) -> None:
     """Ask the key hidden, hand it to the daemon, show where it went (masked)."""
     client = admin.authed()
-    data = parse_accounts_text(client.config().files.get(ACCOUNTS_FILE, ""))
+    data = accounts_data(admin)
     configured = _configured_username(data)
     user = username or configured or str(typer.prompt("Gateway username")).strip()
     if _gateway(data).get("api_key"):

@@ -8,6 +8,7 @@ boolean), so a value typed here means what it would mean written in the file.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -115,9 +116,19 @@ def diff_edits(
     return [Edit(file=file, path=prefix, value=new)]
 
 
+_BARE_MASK = re.compile(r"(?<=[\s:\[{,])(\*{4}[^\s,\]}#]*)")
+
+
 def parse_accounts_text(text: str) -> object:
-    """accounts.yaml's data from its text (as the daemon shows it), for finding an account's index."""
-    return parse_yaml(text, ACCOUNTS_FILE, env=os.environ).data
+    """accounts.yaml's data from its text, for finding an account's index.
+
+    The daemon's view masks secrets in place (``api_key: ****abcd``), and a bare ``*`` starts a
+    YAML alias, so a text that does not parse is read again with the masks quoted.
+    """
+    doc = parse_yaml(text, ACCOUNTS_FILE, env=os.environ)
+    if doc.data is None and "****" in text:
+        doc = parse_yaml(_BARE_MASK.sub(r"'\1'", text), ACCOUNTS_FILE, env=os.environ)
+    return doc.data
 
 
 __all__ = [

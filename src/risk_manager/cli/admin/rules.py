@@ -38,8 +38,7 @@ from risk_manager.cli.admin.wizard import Wizard, sub_model
 from risk_manager.cli.options import EXIT_USAGE, ConfigDirOption, DataDirOption
 from risk_manager.config.paths import ACCOUNTS_FILE, RISK_CONFIG_FILE
 from risk_manager.config.risk import RULE_IDS, RulesConfig
-from risk_manager.config.yamlsource import parse_yaml
-from risk_manager.control.client import ControlClient
+from risk_manager.config.yamlsource import parse_yaml, read_yaml
 from risk_manager.control.protocol import MIN_REASON, ChangeRequest, ConfigFile, ConfigView, Edit
 
 rules_app = typer.Typer(
@@ -77,10 +76,13 @@ def _edit_or_exit(build: Any) -> Any:
         fail(str(exc), EXIT_USAGE)
 
 
-def _accounts_data(client: ControlClient, account: str | None) -> object:
-    if account is None:
-        return None
-    return parse_accounts_text(client.config().files.get(ACCOUNTS_FILE, ""))
+def accounts_data(admin: Admin) -> object:
+    """accounts.yaml as data: the file on disk when it reads (the trader may read config, and it is
+    the file the daemon edits: the control address came from the same dir), else the daemon's view."""
+    doc = read_yaml(admin.paths.config_dir / ACCOUNTS_FILE)
+    if doc.data is not None:
+        return doc.data
+    return parse_accounts_text(admin.authed().config().files.get(ACCOUNTS_FILE, ""))
 
 
 def set_key(
@@ -97,8 +99,8 @@ def set_key(
     if value.startswith("--"):
         fail(f"no such option: {value} (see `risk-admin rules set --help`)", EXIT_USAGE)
     parsed = _edit_or_exit(lambda: parse_value(value))
-    client = admin.authed()
-    data = _accounts_data(client, account)
+    admin.authed()
+    data = accounts_data(admin) if account is not None else None
     edit = _edit_or_exit(lambda: rule_edit(rule, key, parsed, account=account, accounts_data=data))
     submit(admin, [edit], override=override, reason=reason, dry_run=dry_run)
 
@@ -272,13 +274,15 @@ def wizard_command(
     reason: ReasonOption = None,
     config_dir: ConfigDirOption = None,
     data_dir: DataDirOption = None,
+    password_stdin: PasswordStdinOption = False,
 ) -> None:
     """Walk one rule key by key (value, type, range, default), see the diff, confirm, apply."""
-    with admin_session(config_dir, data_dir) as admin:
+    with admin_session(config_dir, data_dir, password_stdin=password_stdin) as admin:
         run_wizard(admin, rule or choose_rule(), account=account, override=override, reason=reason)
 
 
 __all__ = [
+    "accounts_data",
     "ask_reason",
     "choose_rule",
     "list_rules",
