@@ -6,7 +6,9 @@ thread (it blocks, the daemon's event loop must not), exactly as a terminal woul
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -277,9 +279,43 @@ def test_api_key_stored_masked_connection_tested_and_authenticated_stop(
         assert await asyncio.wait_for(live.task, 10) == 0  # the authenticated stop: exit 0
         down = await cli(live, ["service", "status"])
         assert down.exit_code == 1 and "NOT RUNNING" in down.output
+        await _start_detached_then_stop(live)
 
     run(tmp_path, scenario)
     assert ("SERVICE_STOP", "by admin: end of the week") in actions(tmp_path)
+    assert ("SERVICE_STOP", "by admin: back to the service") in actions(tmp_path)
+
+
+async def _start_detached_then_stop(live: Live) -> None:
+    """No OS service installed: `service start` runs `risk_manager supervise` in its own session;
+    the authenticated stop ends the daemon with 0, and the supervisor with it."""
+    started = await cli(live, ["service", "start"])
+    match = re.search(r"supervise` \(pid (\d+)", started.output)
+    pid = int(match.group(1)) if match else None
+    try:
+        assert started.exit_code == 0, started.output
+        assert "daemon RUNNING" in started.output and pid is not None
+        again = await cli(live, ["service", "start"])
+        assert again.exit_code == 0 and "already running" in again.output
+        stopped = await cli(
+            live, ["service", "stop", "--reason", "back to the service", "--password-stdin"], f"{PASSWORD}\n"
+        )
+        assert stopped.exit_code == 0, stopped.output
+        await until(lambda: _exited(pid), "the supervisor exited after the authenticated stop", timeout=15)
+        pid = None
+    finally:
+        if pid is not None and not _exited(pid):
+            os.kill(pid, signal.SIGTERM)  # the supervisor this test started, by its pid
+
+
+def _exited(pid: int | None) -> bool:
+    """Reaped (it is this process's child: the CLI ran in a thread here)."""
+    if pid is None:
+        return True
+    try:
+        return os.waitpid(pid, os.WNOHANG) != (0, 0)
+    except ChildProcessError:
+        return True  # already reaped by subprocess's own cleanup
 
 
 # --------------------------------------------------------------------------- the locked door

@@ -497,3 +497,20 @@ def test_menu_logs_in_again_when_the_session_expired(fake: FakeDaemon, dirs: lis
 def test_service_stop_needs_reason_and_sends_it(fake: FakeDaemon, dirs: list[str]) -> None:
     assert run(["service", "stop", "--password-stdin"], dirs).exit_code == 2
     assert fake.bodies("POST /v1/stop") == []
+
+
+COMMANDS = [
+    ["init"], ["menu"], ["logs"], ["lockouts"], ["unlock"], ["reset-day"], ["change-password"],
+    ["rules", "set"], ["rules", "enable"], ["rules", "disable"], ["rules", "list"], ["rules", "wizard"],
+    ["accounts", "list"], ["accounts", "add"], ["accounts", "remove"], ["accounts", "set-key"],
+    ["accounts", "test"], ["config", "show"], ["config", "validate"],
+    ["service", "start"], ["service", "stop"], ["service", "restart"], ["service", "status"],
+    ["service", "reload"], ["service", "install"], ["service", "uninstall"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_and_the_shared_options(command: list[str]) -> None:
+    result = CliRunner().invoke(admin_app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--config-dir" in result.output and "--data-dir" in result.output
