@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from risk_manager.broker.base import BrokerError
@@ -130,6 +130,8 @@ class Engine:
         self._bests = BestMarks()
         #: accounts whose daily P&L row changed since the last flush (written coalesced)
         self._pnl_dirty: set[int] = set()
+        #: the trading day last asked about: (its first instant, the next reset, its label)
+        self._day = (datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), date.min)
         #: latest quote per contract not yet journaled (quotes are journaled coalesced)
         self._unjournaled: dict[str, tuple[QuoteReceived, Source | None, datetime]] = {}
         self._on_record = on_record or (lambda record: None)
@@ -387,7 +389,7 @@ class Engine:
         return closing and sent is not None and order.created_at >= sent and now - sent <= PENDING_CLOSE_FOR
 
     def _fold_fill(self, state: AccountState, fill: Fill, now: datetime, trade: bool | None = None) -> None:
-        day = self.reset.trading_date(fill.at)
+        day = self._trading_date(fill.at)
         daemon = fill.order_id in state.daemon_orders or (
             close_pending(state, fill.contract_id, now)
             and fill.side is OrderSide.closing(state.position_size(fill.contract_id) or -fill.signed_size)
@@ -426,6 +428,15 @@ class Engine:
         )
         self.store.write(lambda store: store.upsert_fill(row, defer=True))
         self._pnl_dirty.add(state.account_id)
+
+    def _trading_date(self, at: datetime) -> date:
+        """``reset.trading_date(at)``, remembered for the day it falls in: every fill asks."""
+        start, end, label = self._day
+        if start <= at < end:
+            return label
+        label = self.reset.trading_date(at)
+        self._day = (self.reset.last_reset(at), self.reset.next_reset(at), label)
+        return label
 
     def _cross_check(self, state: AccountState, fill: Fill, computed: object) -> None:
         """The broker's P&L is used; a disagreement with our own computation is only logged."""

@@ -55,6 +55,8 @@ class AccountState:
     positions: dict[str, Position] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     fills: dict[int, Fill] = field(default_factory=dict)
+    #: order id -> ids of today's fills of that order, in arrival order (RULE-007 adds up partials)
+    order_fill_ids: dict[int, list[int]] = field(default_factory=dict)
     realized_gross: Decimal = ZERO
     fees: Decimal = ZERO
     computed_realized: Decimal = ZERO
@@ -148,6 +150,10 @@ class AccountState:
         self._u_version = market.version
         return self._u_total
 
+    def fills_of_order(self, order_id: int) -> list[Fill]:
+        """Today's fills of one order (voided ones included), in arrival order."""
+        return [self.fills[fill_id] for fill_id in self.order_fill_ids.get(order_id, ())]
+
     def working_orders(self, contract_id: str | None = None) -> Iterator[Order]:
         for order in self.orders.values():
             if contract_id is None or order.contract_id == contract_id:
@@ -163,6 +169,17 @@ class AccountState:
 
     def protected_quantity(self, contract_id: str) -> int:
         return sum(o.size for o in self.protective_stops(contract_id))
+
+    def protected_quantities(self) -> dict[str, int]:
+        """``protected_quantity`` of every contract with a protective stop, in one pass over the orders."""
+        covered: dict[str, int] = {}
+        for order in self.orders.values():
+            if not order.is_stop:
+                continue
+            size = self.position_size(order.contract_id)
+            if size and order.side is OrderSide.closing(size):
+                covered[order.contract_id] = covered.get(order.contract_id, 0) + order.size
+        return covered
 
     def is_locked(self) -> bool:
         return any(scope == "account" for _, scope in self.held_locks)
@@ -223,6 +240,7 @@ class AccountState:
                 self.computed_realized -= self._computed.pop(fill.id, ZERO)
             return FillEffect(is_entry=False, closed=0, computed_pnl=None, duplicate=True)
         self.fills[fill.id] = fill
+        self.order_fill_ids.setdefault(fill.order_id, []).append(fill.id)
         if fill.voided:  # a busted trade: the broker's position never held it (SPEC §4.4)
             return FillEffect(is_entry=False, closed=0, computed_pnl=None)
         effect = self._shadow_fill(fill)
@@ -278,6 +296,7 @@ class AccountState:
         """A new trading day: P&L and counters restart, positions and orders stay (SPEC §4.3)."""
         self.trading_date, self.day_ends_at = trading_date, day_ends_at
         self.fills.clear()
+        self.order_fill_ids.clear()
         self.trades.clear()
         self._computed.clear()
         self.realized_gross = self.fees = self.computed_realized = ZERO

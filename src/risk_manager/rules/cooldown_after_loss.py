@@ -66,7 +66,7 @@ def order_result(state: AccountState, fill: Fill) -> Decimal:
     ``fill`` itself is counted even when the ledger kept it out of today's fills (it
     belongs to the trading day before the reset): a loss is a loss whichever day it is booked to.
     """
-    fills = [f for f in state.fills.values() if f.order_id == fill.order_id]
+    fills = state.fills_of_order(fill.order_id)
     if fill.id not in state.fills:
         fills.append(fill)
     total = ZERO

@@ -50,27 +50,30 @@ def evaluate(
     """
     prefix = grace_timer_name(state.account_id, "")
     timed = {name.removeprefix(prefix) for name in state.timers if name.startswith(prefix)}
+    covered = state.protected_quantities()
     decisions = []
     for contract_id in sorted(set(state.positions) | timed):
-        decision = _check(config, state, contract_id, now)
+        decision = _check(config, state, contract_id, covered.get(contract_id, 0), now)
         if decision is not None:
             decisions.append(decision)
     return decisions
 
 
 def _check(
-    config: NoStopLossGraceConfig, state: AccountState, contract_id: str, now: datetime
+    config: NoStopLossGraceConfig, state: AccountState, contract_id: str, covered: int, now: datetime
 ) -> Decision | None:
+    """``covered``: the contracts its protective stops cover."""
     name = grace_timer_name(state.account_id, contract_id)
     expires_at = state.timers.get(name)
-    symbol = state.catalog.symbol(contract_id)
     size = state.position_size(contract_id)
-    if size == 0:
-        if expires_at is None:
-            return None
-        return _cancel(state, name, f"{symbol} flat: grace cancelled", {"contract_id": contract_id})
-    covered = state.protected_quantity(contract_id)
     held = abs(size)
+    if expires_at is None and covered >= held:
+        return None  # protected or flat, no grace running: the common case, no reason to write
+    if expires_at is not None and covered < held and expires_at > now:
+        return None  # still in its grace
+    symbol = state.catalog.symbol(contract_id)
+    if size == 0:
+        return _cancel(state, name, f"{symbol} flat: grace cancelled", {"contract_id": contract_id})
     seen = {"contract_id": contract_id, "size": str(size), "covered": str(covered)}
     if covered >= held:
         if expires_at is None:

@@ -18,7 +18,7 @@ lock is held, orders and fills are the gate's business and this rule stays silen
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from risk_manager.config.risk import SessionBlockOutsideConfig
@@ -40,7 +40,7 @@ from risk_manager.domain import (
     close,
 )
 from risk_manager.ledger import AccountState
-from risk_manager.schedule import ExchangeCalendar, SessionSchedule, SessionWindow
+from risk_manager.schedule import ExchangeCalendar, Session, SessionSchedule, SessionWindow
 
 RULE_ID = "RULE-009"
 
@@ -111,6 +111,8 @@ class _Scope:
     schedule: SessionSchedule
     #: the same window ignoring holidays and early closes (to say why a scope is closed)
     regular: SessionSchedule
+    #: the session last found open: the order and position events inside it skip the calendar
+    seen_open: list[Session] = field(default_factory=list, compare=False)
 
     @property
     def is_account(self) -> bool:
@@ -175,6 +177,17 @@ def _next_change(scope: _Scope, now: datetime) -> datetime | None:
         return None
 
 
+def _is_open(scope: _Scope, now: datetime) -> bool:
+    """``scope.schedule.is_open(now)``, asked of the session found open last time first."""
+    if scope.seen_open and scope.seen_open[0].contains(now):
+        return True
+    session = scope.schedule.window_containing(now)
+    if session is None:
+        return False
+    scope.seen_open[:] = [session]
+    return True
+
+
 def _next_open(scope: _Scope, now: datetime) -> datetime | None:
     try:
         return scope.schedule.next_open(now)
@@ -193,7 +206,7 @@ def _lock_if_closed(
     now: datetime,
     event: OrderUpdated | PositionUpdated | None,
 ) -> Decision | None:
-    if state.holds_lock(RULE_ID, scope.name) or scope.schedule.is_open(now):
+    if state.holds_lock(RULE_ID, scope.name) or _is_open(scope, now):
         return None
     until = _next_open(scope, now)
     reason = _reason(scope, now, until)

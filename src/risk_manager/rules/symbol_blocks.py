@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from risk_manager.config.risk import SymbolBlocksConfig
 from risk_manager.domain import (
@@ -44,13 +45,15 @@ def evaluate(config: SymbolBlocksConfig, state: AccountState, event: Event, now:
     actions: dict[str, list[Action]] = {}
     if isinstance(event, OrderUpdated):
         order = event.order
-        if _cancellable(state, order):
-            actions[state.catalog.symbol(order.contract_id)] = [cancel_order(order.id, order.contract_id)]
+        symbol = state.catalog.symbol(order.contract_id)
+        if _blocking_pattern(config, symbol) is not None and _cancellable(state, order):
+            actions[symbol] = [cancel_order(order.id, order.contract_id)]
     elif isinstance(event, PositionUpdated):
         contract_id = event.position.contract_id
+        symbol = state.catalog.symbol(contract_id)
         size = state.position_size(contract_id)
-        if size:
-            actions[state.catalog.symbol(contract_id)] = [close(contract_id, abs(size))]
+        if size and _blocking_pattern(config, symbol) is not None:
+            actions[symbol] = [close(contract_id, abs(size))]
     elif isinstance(event, Evaluate):
         for contract_id in sorted(state.positions):
             symbol = state.catalog.symbol(contract_id)
@@ -76,9 +79,14 @@ def _cancellable(state: AccountState, order: Order) -> bool:
 
 def _blocking_pattern(config: SymbolBlocksConfig, symbol: str) -> str | None:
     """The first ``blocked_symbols`` entry matching ``symbol`` (as ``config.is_blocked`` matches)."""
-    if not config.is_blocked(symbol):
-        return None
-    return next(p for p in config.blocked_symbols if fnmatchcase(symbol.upper(), p))
+    return _first_match(tuple(config.blocked_symbols), symbol)
+
+
+@lru_cache(maxsize=1024)
+def _first_match(patterns: tuple[str, ...], symbol: str) -> str | None:
+    """Remembered: every order and position event asks, and the answer depends on these two only."""
+    upper = symbol.upper()
+    return next((p for p in patterns if fnmatchcase(upper, p)), None)
 
 
 __all__ = ["RULE_ID", "evaluate", "triggers"]
