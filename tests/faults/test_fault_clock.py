@@ -19,17 +19,10 @@ from typing import Any
 import pytest
 from faultkit import MAX_TWO, live_daemon, trader_for, until, write_config
 
-from risk_manager.config.risk import GeneralConfig, RulesConfig
-from risk_manager.engine import Engine, Record
+from engine_desk import ACCOUNT, START, Desk
 from risk_manager.gateway import running_gateway
-from risk_manager.replay import Scenario, ScenarioRun
-from risk_manager.replay.scenario import LoadedScenario, Snapshot
-from risk_manager.store import LockRow, Store
 
-START = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)  # Tuesday 10:00 New York; the reset is 21:00 UTC
 RESET = datetime(2026, 3, 10, 21, 0, tzinfo=UTC)
-MNQ = "CON.F.US.MNQ.H26"
-ACCOUNT = 7
 RULES: dict[str, Any] = {
     "daily_realized_loss": {"enabled": True, "limit": -500.0, "include_unrealized": False},
     "cooldown_after_loss": {"enabled": True, "tiers": [{"loss_amount": -100.0, "duration": "30m"}]},
@@ -37,80 +30,9 @@ RULES: dict[str, Any] = {
 }
 
 
-def z(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
-
-class Desk:
-    """The engine, its store and the simulated broker, with a clock the test may set anywhere."""
-
-    def __init__(self, tmp: Path, rules: dict[str, Any] = RULES) -> None:
-        scenario = Scenario(start=START, accounts=[{"id": ACCOUNT, "name": "PRAC-7"}])
-        loaded = LoadedScenario(tmp / "generated.yaml", scenario, GeneralConfig(),
-                                RulesConfig.model_validate(rules), None, Snapshot([], [], []))  # fmt: skip
-        self.tmp = tmp
-        self.records: list[Record] = []
-        self.run = ScenarioRun(loaded, tmp, self.records.append)
-        self.loop = asyncio.new_event_loop()
-        self.loop.run_until_complete(self.run._boot())
-        self.fills = 0
-
-    @property
-    def engine(self) -> Engine:
-        assert self.run.engine is not None
-        return self.run.engine
-
-    def jump(self, to: datetime) -> None:
-        """Set the clock to ``to`` (back or forward) and let the engine's tick see it."""
-        self.run.clock.set(to)
-
-        async def step() -> None:
-            self.engine.tick(to)
-            await self.run.settle()
-
-        self.loop.run_until_complete(step())
-
-    def send(self, kind: str, data: dict[str, Any], contract_id: str | None = None) -> None:
-        async def step() -> None:
-            self.run.broker.observe(kind, data, contract_id)
-            self.run._deliver(kind, data, contract_id)
-            await self.run.settle()
-
-        self.loop.run_until_complete(step())
-
-    def trade(self, side: int, price: float, *, pnl: float | None, position: int, at: datetime) -> None:
-        """One fill (stamped by the broker at ``at``) and the position it leaves."""
-        self.fills += 1
-        self.send("GatewayQuote", {"lastPrice": price}, MNQ)
-        self.send("GatewayUserTrade", {"id": self.fills, "accountId": ACCOUNT, "contractId": MNQ,
-                                       "creationTimestamp": z(at), "price": price, "profitAndLoss": pnl,
-                                       "fees": 0, "side": side, "size": 1, "voided": False,
-                                       "orderId": self.fills})  # fmt: skip
-        held = {"type": 1 if position else 0, "size": position, "averagePrice": price if position else 0}
-        self.send("GatewayUserPosition", {"id": 1, "accountId": ACCOUNT, "contractId": MNQ,
-                                          "creationTimestamp": z(at), **held})  # fmt: skip
-
-    def lose(self, amount: float, at: datetime) -> None:
-        """A round turn losing ``amount`` on 1 MNQ."""
-        self.trade(0, 21000.0, pnl=None, position=1, at=at)
-        self.trade(1, 21000.0 - amount * 2, pnl=-amount, position=0, at=at)
-
-    def actions(self) -> list[tuple[str, str | None]]:
-        return [(r.action, r.rule) for r in self.records]
-
-    def locks(self) -> list[LockRow]:
-        self.engine.flush(self.run.clock.now())
-        with Store.open(self.tmp / "risk_manager.db", read_only=True) as store:
-            return store.lockouts()
-
-    def close(self) -> None:
-        self.run.close()
-        self.loop.close()
-
-
 @pytest.fixture
 def desk(tmp_path: Path) -> Any:
-    opened = Desk(tmp_path)
+    opened = Desk(tmp_path, RULES)
     yield opened
     opened.close()
 

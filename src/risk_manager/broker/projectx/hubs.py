@@ -83,6 +83,8 @@ class HubError(Exception):
     """The hub refused the handshake, went silent or closed the connection."""
 
 
+#: What parsing one event may raise on hostile input: the event is skipped, the connection stays.
+_MALFORMED = (WireError, RecursionError)
 #: What ends one connection attempt (and is retried); anything else is a bug and propagates.
 _CONNECTION_ERRORS = (OSError, TimeoutError, WebSocketException, HubError, ProtocolError, BrokerError)
 
@@ -403,13 +405,13 @@ class HubConnection:
         now = self._clock.now()
         try:
             items = unwrap_all(payload, type)
-        except WireError as exc:
+        except _MALFORMED as exc:
             self._skip(type, exc)
             return
         for item in items:
             try:
                 event = parse_event(type, item, now, contract_id)
-            except WireError as exc:
+            except _MALFORMED as exc:
                 self._skip(type, exc)
                 continue
             self._deliver(type, payload if len(items) == 1 else item, event)

@@ -78,6 +78,8 @@ class Decoder:
                 message = json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise ProtocolError(f"not JSON: {raw[:80]!r}") from exc
+            except RecursionError:  # nesting past the interpreter's limit: not a message we could use
+                raise ProtocolError(f"JSON nested too deeply: {raw[:80]!r}") from None
             if not isinstance(message, dict):
                 raise ProtocolError(f"not a JSON object: {raw[:80]!r}")
             messages.append(message)

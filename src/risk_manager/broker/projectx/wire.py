@@ -18,6 +18,7 @@ simulator and the in-process sim cannot drift apart (PROJECTX.md §2, §4.3, §4
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -57,10 +58,17 @@ class WireError(ValueError):
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Make every timestamp aware UTC; a naive one is taken as UTC (the gateway speaks UTC)."""
+    """Make every timestamp aware UTC; a naive one is taken as UTC (the gateway speaks UTC).
+
+    Raises ValueError (a validation error, hence WireError) for an instant UTC cannot hold,
+    such as ``0001-01-01T00:00:00+14:00``: an OverflowError would escape the parser.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
 
 
 def _iso_z(value: datetime) -> str:
@@ -73,10 +81,34 @@ def _number(value: Decimal) -> float:
     return float(value)
 
 
+#: Bounds that keep hostile numbers out of the ledger and the store (no price, balance or P&L
+#: comes near them): money stays well inside Decimal's 28 digits once multiplied out, sizes
+#: too, and every integer fits SQLite's 64 bits. Beyond them a payload is malformed.
+MAX_MONEY = Decimal(10) ** 12
+MAX_SIZE = 1_000_000
+#: An event's own time must lie here: the trading calendar works a few days either side of it.
+EVENT_TIME_SPAN = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
+
+
+def _plausible(value: datetime) -> datetime:
+    earliest, latest = EVENT_TIME_SPAN
+    if not earliest <= value < latest:
+        raise ValueError(f"{_iso_z(value)} is outside the years {earliest.year}..{latest.year - 1}")
+    return value
+
+
 #: A price or money amount: Decimal inside, JSON number on the wire.
-Price = Annotated[Decimal, PlainSerializer(_number, when_used="json")]
+Price = Annotated[Decimal, Field(ge=-MAX_MONEY, le=MAX_MONEY), PlainSerializer(_number, when_used="json")]
 #: A UTC timestamp: parsed from ``...Z``/``...+00:00``, written with ``Z``.
 Timestamp = Annotated[datetime, AfterValidator(_as_utc), PlainSerializer(_iso_z, when_used="json")]
+#: When an order, position or fill happened: a Timestamp the trading calendar can place.
+EventTime = Annotated[
+    datetime, AfterValidator(_as_utc), AfterValidator(_plausible), PlainSerializer(_iso_z, when_used="json")
+]
+#: An id or enum value as the store keeps it (SQLite INTEGER is 64-bit).
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+#: A number of contracts.
+Size = Annotated[int, Field(ge=0, le=MAX_SIZE)]
 
 
 class WireModel(BaseModel):
@@ -130,7 +162,7 @@ class ValidateResponse(Envelope):
 class WireAccount(WireModel):
     """``Account/search`` row and ``GatewayUserAccount`` payload."""
 
-    id: int
+    id: Int64
     name: str
     balance: Price
     canTrade: bool
@@ -151,36 +183,36 @@ class WireContract(WireModel):
 class WireOrder(WireModel):
     """Order search row and ``GatewayUserOrder`` payload; the last four fields are Swagger/hub extras."""
 
-    id: int
-    accountId: int
+    id: Int64
+    accountId: Int64
     contractId: str
     symbolId: str | None = None
-    creationTimestamp: Timestamp
+    creationTimestamp: EventTime
     updateTimestamp: Timestamp | None = None
     status: int
     type: int
     side: int
-    size: int
+    size: Size
     limitPrice: Price | None = None
     stopPrice: Price | None = None
-    fillVolume: int = 0
+    fillVolume: Size = 0
     filledPrice: Price | None = None
     customTag: str | None = None
     trailPrice: Price | None = None
     trailDistance: Price | None = None  # ticks
-    parentOrderId: int | None = None
-    linkedOrderId: int | None = None
+    parentOrderId: Int64 | None = None
+    linkedOrderId: Int64 | None = None
 
 
 class WirePosition(WireModel):
     """``Position/searchOpen`` row and ``GatewayUserPosition``; a closed one is size 0, type 0."""
 
-    id: int
-    accountId: int
+    id: Int64
+    accountId: Int64
     contractId: str
-    creationTimestamp: Timestamp
+    creationTimestamp: EventTime
     type: int
-    size: int = Field(ge=0)
+    size: Size
     averagePrice: Price | None = None
     contractDisplayName: str | None = None
 
@@ -188,18 +220,18 @@ class WirePosition(WireModel):
 class WireTrade(WireModel):
     """``Trade/search`` row and ``GatewayUserTrade``: one fill. profitAndLoss is null when opening."""
 
-    id: int
-    accountId: int
+    id: Int64
+    accountId: Int64
     contractId: str
-    creationTimestamp: Timestamp
+    creationTimestamp: EventTime
     price: Price
     profitAndLoss: Price | None = None
     fees: Price | None = None
     commissions: Price | None = None
     side: int
-    size: int = Field(gt=0)
+    size: Size = Field(gt=0)
     voided: bool = False
-    orderId: int
+    orderId: Int64
 
 
 class WireQuotePrices(WireModel):
@@ -426,6 +458,11 @@ class RetrieveBarsResponse(Envelope):
 # ---------------------------------------------------------------------------------------
 
 
+#: What came in, shown briefly: a hostile value may be nested or long past any use in a log line.
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxstring, _BRIEF.maxother = 3, 40, 40
+
+
 def _location(loc: tuple[int | str, ...]) -> str:
     """``("positions", 0, "averagePrice")`` -> ``positions[0].averagePrice``."""
     text = ""
@@ -442,7 +479,7 @@ def _describe(label: str, exc: ValidationError) -> str:
     field = _location(first["loc"])
     if first["type"] == "missing":
         return f"{label}: field '{field}' is missing{more}"
-    got = repr(first.get("input"))
+    got = _BRIEF.repr(first.get("input"))  # bounded depth and length, whatever came in
     got = got if len(got) <= 40 else got[:37] + "..."
     return f"{label}: field '{field}': {first['msg']} (got {got}){more}"
 
@@ -576,15 +613,21 @@ def _kind(value: object) -> str:
     return "null" if value is None else f"a {type(value).__name__}"
 
 
-def unwrap_all(payload: object, label: str = "event") -> list[dict[str, Any]]:
+#: Lists and ``{action, data}`` wrappers one hub argument may nest (the live hub uses two).
+MAX_NESTING = 8
+
+
+def unwrap_all(payload: object, label: str = "event", _depth: int = 0) -> list[dict[str, Any]]:
     """Every object in a hub argument: wrapped ``{action, data}``, bare, or a list of either."""
+    if _depth > MAX_NESTING:
+        raise WireError(f"{label}: nested more than {MAX_NESTING} lists or wrappers deep")
     items = payload if isinstance(payload, list) else [payload]
     out: list[dict[str, Any]] = []
     for item in items:
         # The meaning of ``action`` is undocumented (PROJECTX.md §4.3): keep the data only.
         inner = item["data"] if isinstance(item, dict) and "action" in item and "data" in item else item
         if isinstance(inner, list):
-            out.extend(unwrap_all(inner, label))
+            out.extend(unwrap_all(inner, label, _depth + 1))
         elif isinstance(inner, dict):
             out.append(inner)
         else:
