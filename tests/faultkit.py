@@ -1,6 +1,6 @@
 """Helpers for the fault tests: a real Daemon in-process against the gateway simulator on 127.0.0.1.
 
-A uniquely named module (not conftest) so the fault and fuzz tests can import it. The
+A uniquely named module at the root of tests/ (on the path) so the fault and fuzz tests can import it. The
 trader trades through the simulator's ``/sim`` API, the test scripts faults through it
 too, and the daemon sees everything over real HTTP and WebSocket connections.
 """
