@@ -243,6 +243,10 @@ class Engine:
         """A quote concerns every account holding the contract, but wakes only those it can
         affect (``QuoteWatch``: each account's quote rules report the room they have left).
 
+        A holder disarmed by an event of its own since is armed first, from the state that
+        event left and the marks before this quote (a band holds for any state): the quote
+        then evaluates it only if it reaches the band, like any other holder.
+
         Quotes are journaled coalesced (SPEC §4.4): the latest per contract on each tick,
         and at once when one leads to a decision, so the journal holds every quote that
         mattered.
@@ -250,8 +254,11 @@ class Engine:
         contract_id = event.quote.contract_id
         self._unjournaled[contract_id] = (event, source, now)
         old = self.market.marks.get(contract_id)
-        new = self.market.apply(event.quote)
         holders = self._holders.get(contract_id)
+        if holders and old is not None:
+            for account_id in self._watch.unarmed(holders):
+                self._arm(self.states[account_id])
+        new = self.market.apply(event.quote)
         if new is None or not holders:
             return
         for account_id in self._bests.beaten(contract_id, new):

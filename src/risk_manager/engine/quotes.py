@@ -72,6 +72,10 @@ class QuoteWatch:
         if self._entries > _SLACK + 4 * len(self._armed):
             self._compact()
 
+    def unarmed(self, holders: Set[int]) -> list[int]:
+        """The holders every quote wakes: never armed, or disarmed since."""
+        return [account_id for account_id in holders if account_id not in self._armed]
+
     def due(self, contract_id: str, mark: float | None, holders: Set[int]) -> list[int]:
         """The holders a quote at ``mark`` must evaluate (None: its first mark, all), in id order."""
         if mark is None:
