@@ -206,10 +206,14 @@ class ActionView:
 
 @dataclass(frozen=True, slots=True)
 class PendingConfig:
-    """Loosening changes waiting for the reset (SPEC §4.7; meta ``pending_config``)."""
+    """Loosening changes waiting for the reset (SPEC §4.7; meta ``pending_config``).
+
+    ``problems``: why some of what was asked cannot be applied (the daemon's words).
+    """
 
     apply_at: datetime | None
     changes: tuple[str, ...]
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -415,18 +419,19 @@ def _action(row: EnforcementRow) -> ActionView:
 
 
 def _pending(raw: str | None) -> PendingConfig | None:
-    """Meta ``pending_config``: ``{"apply_at": iso, "changes": [{"text": ...}, ...]}``; unreadable = none."""
+    """Meta ``pending_config``: ``{"apply_at": iso, "changes": [{"text": ...}], "problems": [...]}``."""
     if not raw:
         return None
     try:
         data = json.loads(raw)
-    except json.JSONDecodeError:
-        return PendingConfig(None, ("(pending config present but unreadable)",))
-    if not isinstance(data, dict) or not data.get("changes"):
-        return None
-    apply_at = data.get("apply_at")
-    changes = tuple(str(c.get("text", c)) if isinstance(c, dict) else str(c) for c in data["changes"])
-    return PendingConfig(from_iso(apply_at) if isinstance(apply_at, str) else None, changes)
+        apply_at = from_iso(data["apply_at"]) if isinstance(data.get("apply_at"), str) else None
+    except (json.JSONDecodeError, ValueError, AttributeError):
+        return PendingConfig(None, (), ("pending config present but unreadable",))
+    changes = tuple(
+        str(c.get("text", c)) if isinstance(c, dict) else str(c) for c in data.get("changes") or ()
+    )
+    problems = tuple(str(problem) for problem in data.get("problems") or ())
+    return PendingConfig(apply_at, changes, problems) if changes or problems else None
 
 
 # --------------------------------------------------------------------------- JSON
@@ -448,6 +453,7 @@ def _frame_json(frame: Frame) -> dict[str, Any]:
         "pending_config": None if frame.pending is None else {
             "apply_at": frame.pending.apply_at.isoformat() if frame.pending.apply_at else None,
             "changes": list(frame.pending.changes),
+            "problems": list(frame.pending.problems),
         },
         "account_errors": [{"account": a, "error": e} for a, e in frame.account_errors],
         "next_reset": None if frame.next_reset is None else {

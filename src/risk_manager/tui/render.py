@@ -95,8 +95,12 @@ def _config_banners(frame: Frame) -> list[Text]:
         if frame.pending.apply_at is not None:
             apply_at = frame.pending.apply_at
             when = f"at {at_local(frame, apply_at)} (in {countdown(apply_at, frame.now)})"
-        lines.append(Text(f"PENDING CONFIG applies {when}:", style="bold yellow"))
-        lines.extend(Text(f"  {change}", style="yellow") for change in frame.pending.changes)
+        if frame.pending.changes:
+            lines.append(Text(f"PENDING CONFIG applies {when}:", style="bold yellow"))
+            lines.extend(Text(f"  {change}", style="yellow") for change in frame.pending.changes)
+        lines.extend(
+            Text(f"PENDING CONFIG PROBLEM {problem}", style="bold red") for problem in frame.pending.problems
+        )
     return lines
 
 

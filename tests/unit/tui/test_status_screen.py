@@ -271,6 +271,13 @@ def test_pending_config_written_by_the_daemon_is_shown(sample: tuple[Path, Path]
     assert "grace_period_seconds 10 -> 30 (looser)" in text and "blocked_symbols -RTY (looser)" in text
     set_meta(database, pending_config="")
     assert "PENDING CONFIG" not in text_of(reader(sample).read(NOW))
+    problem = {"apply_at": None, "changes": [], "problems": ["accounts.yaml changed since: asked again"]}
+    set_meta(database, pending_config=json.dumps(problem))
+    assert "PENDING CONFIG PROBLEM accounts.yaml changed since: asked again" in text_of(
+        reader(sample).read(NOW)
+    )
+    set_meta(database, pending_config="{not json")
+    assert "PENDING CONFIG PROBLEM pending config present but unreadable" in text_of(reader(sample).read(NOW))
 
 
 # --------------------------------------------------------------------------- the command
