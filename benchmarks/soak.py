@@ -279,7 +279,7 @@ async def stop_daemon(proc: asyncio.subprocess.Process) -> int | None:
     return proc.returncode
 
 
-async def soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+async def soak(args: argparse.Namespace, workdir: Path, minutes: list[dict[str, Any]]) -> dict[str, Any]:
     metrics_port = free_port()
     async with running_gateway(port=0, accounts=args.accounts, seed=args.seed, quote_rate=0) as gw:
         sim = gw.simulator
@@ -292,7 +292,7 @@ async def soak(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             proc = await start_daemon(workdir, log)
             try:
                 async with httpx.AsyncClient(timeout=10.0) as http:
-                    return await measure(args, sim, proc, http, metrics_port, holdings, contracts)
+                    return await measure(args, sim, proc, http, metrics_port, holdings, contracts, minutes)
             finally:
                 exit_code = await stop_daemon(proc)
                 print(f"daemon exit code {exit_code}", file=sys.stderr)
@@ -306,7 +306,10 @@ async def measure(
     port: int,
     holdings: dict[int, str],
     contracts: list[str],
+    minutes: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    """Minute by minute into ``minutes`` (so an interrupted run still reports what it measured)."""
+
     async def connected() -> bool:
         if proc.returncode is not None:
             raise RuntimeError(f"the daemon exited with {proc.returncode}")
@@ -331,7 +334,6 @@ async def measure(
     sim.market_changed()
     matcher = Matcher(cursor_events=time.perf_counter_ns(), cursor_requests=time.perf_counter_ns())
     trading = asyncio.create_task(trader.run())
-    minutes: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()
     started = loop.time()
     before = await Snapshot.take(sim, http, port)
@@ -438,23 +440,29 @@ def report(
     }
 
 
+def interrupted(signum: int, frame: object) -> None:
+    """SIGTERM (and SIGINT, which a background job ignores by default) stop the run cleanly:
+    the daemon is stopped and the minutes measured so far are still printed."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.serve_daemon:
         return serve_daemon(Path(args.serve_daemon[0]), Path(args.serve_daemon[1]))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, interrupted)
     wall = time.perf_counter()
     load_before = os.getloadavg()
+    minutes: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="rm-soak-") as tmp:
         try:
-            result = asyncio.run(soak(args, Path(tmp)))
-        except Exception as exc:  # a benchmark reports, it does not gate: say what failed
+            result = asyncio.run(soak(args, Path(tmp), minutes))
+        except (Exception, KeyboardInterrupt) as exc:  # a benchmark reports, it does not gate
             daemon_out = Path(tmp, "daemon.out")
             tail = daemon_out.read_text(errors="replace")[-2000:] if daemon_out.exists() else ""
-            result = {
-                "benchmark": "soak",
-                "error": f"{type(exc).__name__}: {exc}",
-                "daemon_output_tail": tail,
-            }
+            error = f"{type(exc).__name__}: {exc}"
+            result = {"benchmark": "soak", "error": error, "minutes": minutes, "daemon_output_tail": tail}
     result["load_avg_before"] = [round(x, 2) for x in load_before]
     result["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     result["wall_s"] = round(time.perf_counter() - wall, 1)
