@@ -21,7 +21,7 @@ kept by the engine on every quote).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -94,11 +94,12 @@ def headroom(config: TradeManagementConfig, state: AccountState) -> Decimal | No
     if state.pending_closes or _contracts_to_fix(state):
         return ZERO
     room: Decimal | None = None
+    covered = state.protected_quantities()
     for contract_id, position in state.positions.items():
         tick = state.catalog.tick(contract_id)
         if tick is None:
             continue
-        ticks = _ticks_to_act(config, state, position, tick)
+        ticks = _ticks_to_act(config, state, position, tick, covered)
         if ticks is not None:
             money = ticks * tick.tick_value * abs(position.size)
             room = money if room is None else min(room, money)
@@ -116,6 +117,7 @@ def quote_bands(config: TradeManagementConfig, state: AccountState) -> dict[str,
     """
     fixing = _contracts_to_fix(state)
     closing = "*" in state.pending_closes
+    covered = state.protected_quantities()
     bands: dict[str, Band] = {}
     for contract_id, position in state.positions.items():
         mark = state.market.marks.get(contract_id)
@@ -127,7 +129,7 @@ def quote_bands(config: TradeManagementConfig, state: AccountState) -> dict[str,
         tick = state.catalog.tick(contract_id)
         if tick is None:
             continue  # no price can be computed (SPEC §4.4): nothing to place or move
-        ticks = _ticks_to_act(config, state, position, tick)
+        ticks = _ticks_to_act(config, state, position, tick, covered)
         if ticks is not None:
             distance = float((ticks - _TICK_MARGIN) * tick.tick_size)
             bands[contract_id] = one_sided(float(mark), distance, up=position.size > 0)
@@ -151,16 +153,20 @@ def _contracts_to_fix(state: AccountState) -> set[str]:
 
 
 def _ticks_to_act(
-    config: TradeManagementConfig, state: AccountState, position: Position, tick: TickSpec
+    config: TradeManagementConfig,
+    state: AccountState,
+    position: Position,
+    tick: TickSpec,
+    covered: Mapping[str, int],
 ) -> Decimal | None:
     """Ticks the mark must move in the position's favour before the rule acts on a quote of it.
 
     Zero when it may act on any quote (a stop or target to place); None when no quote can
-    make it act.
+    make it act. ``covered`` is ``state.protected_quantities()``.
     """
     auto_stop = config.auto_stop_loss is not None and config.auto_stop_loss.enabled
-    if auto_stop and not state.protective_stops(position.contract_id):
-        return ZERO
+    if auto_stop and position.contract_id not in covered:
+        return ZERO  # no protective stop
     if _target_missing(config, state, position):
         return ZERO
     return _ticks_to_trigger(config, state, position, tick)
