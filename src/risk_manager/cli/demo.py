@@ -144,7 +144,7 @@ async def run_demo(console: Console, workdir: Path, *, keep_running: bool = Fals
             try:
                 await script(DemoTrader(gw, http, console))
                 if keep_running:
-                    _explain(console, workdir)
+                    _explain(console, workdir, daemon.control_error)
                     daemon.install_signal_handlers()
                     await task
             finally:
@@ -153,8 +153,11 @@ async def run_demo(console: Console, workdir: Path, *, keep_running: bool = Fals
     return records
 
 
-def _explain(console: Console, workdir: Path) -> None:
+def _explain(console: Console, workdir: Path, control_error: str) -> None:
     dirs = f"--config-dir {workdir / 'config'} --data-dir {workdir / 'data'}"
+    if control_error:
+        console.print(f"[bold red]{control_error}[/]: risk-admin cannot reach this demo "
+                      "(another daemon holds the port; stop it first)")  # fmt: skip
     console.print(
         "\n[bold]The daemon keeps running[/] (Ctrl-C stops it). In another terminal:\n"
         f"  risk-status {dirs}\n"

@@ -91,6 +91,9 @@ class Health(Message):
     connection: str
     config_state: str
     store_error: str | None = None
+    config_dir: str = ""
+    """The daemon's config dir (resolved): risk-admin checks it is talking to the right daemon."""
+    data_dir: str = ""
 
 
 class SessionRequest(Message):

@@ -107,6 +107,8 @@ class DaemonAdmin:
             connection=meta.get("connection", "CONNECTING"),
             config_state=self.keeper.state,
             store_error=(self.daemon.engine.store.error if self.daemon.engine is not None else None) or None,
+            config_dir=str(self.daemon.config_dir.resolve()),
+            data_dir=str(self.daemon.data_dir.resolve()),
         )
 
     def lockouts(self) -> LockoutsReply:

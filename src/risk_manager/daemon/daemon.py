@@ -98,6 +98,7 @@ class Daemon:
         self.account_errors: dict[str, str] = {}
         self.entries: dict[int, AccountEntry] = {}
         self.keeper: ConfigKeeper | None = None
+        self.control_error = ""
         self._followed: set[str] = set()
         self.metrics = DaemonMetrics(self.clock)
         self.metrics_server: MetricsServer | None = None
@@ -144,7 +145,9 @@ class Daemon:
         try:
             await stack.enter_async_context(serve(ControlApp(admin, gate), control.host, control.port))
         except OSError as exc:
-            log.error("control API not available on %s:%s: %s", control.host, control.port, exc)
+            self.control_error = f"control API not available on {control.host}:{control.port}: {exc}"
+            log.error("%s (risk-admin cannot reach this daemon; is another one using the port?)",
+                      self.control_error)  # fmt: skip
 
     async def _connect_and_serve(self, store: Store) -> int:
         gateway = self.config_set.accounts.gateway

@@ -171,3 +171,24 @@ def test_reset_day_starts_a_fresh_day_and_stop_exits_zero_with_a_record(tmp_path
     assert ("ADMIN_RESET_DAY", "fresh start") in actions
     assert ("SERVICE_STOP", "by admin: end of the week") in actions
     assert any(action == "SERVICE_START" for action, _ in actions)
+
+
+def test_risk_admin_refuses_a_daemon_that_watches_another_config_dir(tmp_path: Path) -> None:
+    """Two daemons on one machine: the one holding the control port is not necessarily yours."""
+    from typer.testing import CliRunner
+
+    from risk_manager.cli.admin import admin_app
+
+    async def scenario(live: Live, api: httpx.AsyncClient) -> None:
+        other = tmp_path / "other-config"
+        other.mkdir()
+        for name in ("accounts.yaml", "risk_config.yaml"):
+            (other / name).write_text((live.config_dir / name).read_text())
+        argv = ["unlock", "--all", "--reason", "wrong daemon", "--password-stdin",
+                "--config-dir", str(other), "--data-dir", str(tmp_path / "other-data")]  # fmt: skip
+        result = await asyncio.to_thread(CliRunner().invoke, admin_app, argv, input=PASSWORD + "\n")
+        assert result.exit_code == 1, result.output
+        assert f"watches {live.config_dir.resolve()}" in result.output
+        assert "general.control.port" in result.output
+
+    run(tmp_path, scenario)

@@ -160,7 +160,19 @@ class Admin:
                 fail(str(exc), EXIT_INVALID)
             self._client = ControlClient(base_url(address))
             self._client.on_expired = self._session_expired
+            self._check_identity(self._client, base_url(address))
         return self._client
+
+    def _check_identity(self, client: ControlClient, url: str) -> None:
+        """Two daemons on one machine need their own control ports: never administer the wrong one."""
+        try:
+            health = client.health()
+        except (DaemonDown, ControlError):
+            return  # each command says plainly that the daemon is down
+        mine = self.paths.config_dir.resolve()
+        if health.config_dir and Path(health.config_dir) != mine:
+            why = f"the daemon answering on {url} watches {health.config_dir}, not {mine}"
+            fail(f"{why}; give each daemon its own general.control.port in risk_config.yaml", EXIT_RUNTIME)
 
     def daemon_running(self) -> bool:
         """True when the daemon answers its health check (no password needed)."""
