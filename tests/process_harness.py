@@ -6,6 +6,7 @@ count against the gateway's rate limit, which the daemon under test shares.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -48,7 +49,8 @@ def write_config(
     rules: dict[str, Any],
     general: dict[str, Any] | None = None,
 ) -> None:
-    """accounts.yaml and risk_config.yaml for the simulator at ``url``."""
+    """accounts.yaml and risk_config.yaml for the simulator at ``url``; the daemon's control API on a
+    free port (tests run side by side, the default 8766 would be shared)."""
     config_dir.mkdir(parents=True, exist_ok=True)
     accounts = {
         "version": 1,
@@ -56,10 +58,15 @@ def write_config(
         "accounts": [{"id": i} for i in account_ids],
     }
     risk: dict[str, Any] = {"version": 1, "rules": rules}
-    if general:
-        risk["general"] = general
+    risk["general"] = {"control": {"port": free_port()}, **(general or {})}
     (config_dir / "accounts.yaml").write_text(yaml.safe_dump(accounts))
     (config_dir / "risk_config.yaml").write_text(yaml.safe_dump(risk))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def read_meta(data_dir: Path) -> dict[str, str]:
@@ -120,3 +127,16 @@ def is_alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def children_of(pid: int) -> list[int]:
+    """Live child pids of ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

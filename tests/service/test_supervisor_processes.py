@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from process_harness import connected_daemon_pid, gateway_process, is_alive, read_meta, wait_for, write_config
+from process_harness import (
+    children_of,
+    connected_daemon_pid,
+    gateway_process,
+    is_alive,
+    read_meta,
+    wait_for,
+    write_config,
+)
 from risk_manager.service.supervisor import SUPERVISOR_PID_ENV, ChildSpec, Supervisor, popen_spawner
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and /proc")
@@ -73,7 +81,8 @@ def test_a_stop_request_sends_sigterm_and_kills_a_child_that_ignores_it(tmp_path
 def test_supervise_restarts_the_real_daemon_after_sigkill_and_stops_it_on_sigterm(tmp_path: Path) -> None:
     config, data = tmp_path / "config", tmp_path / "data"
     with gateway_process() as url:
-        write_config(config, url, [1], {"max_contracts": {"enabled": True, "limit": 2}})
+        rules = {"max_contracts": {"enabled": True, "limit": 2}}
+        write_config(config, url, [1], rules, general={"watchdog": {"stale_seconds": 30}})
         supervisor = subprocess.Popen(
             [sys.executable, "-m", "risk_manager", "supervise", "--max-backoff", "0.5",
              "--config-dir", str(config), "--data-dir", str(data)],
@@ -82,6 +91,7 @@ def test_supervise_restarts_the_real_daemon_after_sigkill_and_stops_it_on_sigter
         try:
             first = wait_for(lambda: connected_daemon_pid(data), "the first daemon connected", timeout=30)
             assert read_meta(data)["supervisor_pid"] == str(supervisor.pid)
+            assert len(children_of(supervisor.pid)) == 2  # the daemon and the watchdog
             os.kill(first, signal.SIGKILL)
             second = wait_for(lambda: connected_daemon_pid(data, not_pid=first), "a restarted daemon", 30)
             supervisor.send_signal(signal.SIGTERM)
@@ -100,4 +110,4 @@ def test_supervise_restarts_the_real_daemon_after_sigkill_and_stops_it_on_sigter
         [restart] = [line for line in lines if line.get("event") == "restart"]
         assert (restart["child"], restart["pid"], restart["exit_code"]) == ("daemon", first, -9)
         stops = [line for line in lines if line.get("event") == "stop"]
-        assert [(s["child"], s["exit_code"]) for s in stops] == [("daemon", 143)]
+        assert sorted((s["child"], s["exit_code"]) for s in stops) == [("daemon", 143), ("watchdog", 0)]

@@ -189,7 +189,8 @@ def test_the_watchdog_command_alerts_on_stderr_and_stops_on_sigterm(tmp_path: Pa
 
         record = wait_for(alarm, "the CRITICAL line", timeout=15)
         assert record["level"] == "CRITICAL"
-        assert (data / "logs" / "watchdog.log").read_text().count("watchdog_stale") >= 1
+        log = data / "logs" / "watchdog.log"
+        wait_for(lambda: "watchdog_stale" in log.read_text(), "the line in watchdog.log", timeout=5)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:

@@ -77,3 +77,18 @@ def test_the_module_imports_without_pywin32_and_has_no_service_class_here() -> N
     assert not hasattr(windows, "RiskManagerService")
     with pytest.raises(RuntimeError, match="pip install pywin32"):
         windows.install_service()
+
+
+def test_the_service_supervises_the_daemon_and_a_configured_watchdog_with_the_real_python(
+    tmp_path: Path,
+) -> None:
+    from process_harness import write_config
+
+    python = Path(r"C:\Program Files\Python312\python.exe")
+    config, data = tmp_path / "config", tmp_path / "data"
+    write_config(config, "http://127.0.0.1:9", [1], {})
+    [daemon] = windows.service_children(python, config, data)
+    assert daemon.primary and daemon.argv[:4] == (str(python), "-m", "risk_manager", "run")
+    write_config(config, "http://127.0.0.1:9", [1], {}, general={"watchdog": {"stale_seconds": 20}})
+    names = [(c.name, c.argv[3]) for c in windows.service_children(python, config, data)]
+    assert names == [("daemon", "run"), ("watchdog", "watchdog")]

@@ -37,7 +37,7 @@ def supervise(max_backoff: MaxBackoffOption = 10.0, config_dir: ConfigDirOption 
               data_dir: DataDirOption = None) -> None:  # fmt: skip
     """Run the daemon as a child and restart it after every exit but an authenticated stop."""
     paths = resolve_paths(config_dir, data_dir)
-    config_set = _config_or_none(paths)
+    config_set = config_or_none(paths.config_dir)
     _setup_logging(paths, config_set)
     children = [ChildSpec("daemon", child_argv("run", paths.config_dir, paths.data_dir), primary=True)]
     if config_set is not None and watchdog_configured(config_set):
@@ -70,10 +70,10 @@ def record_supervisor_pid(database: Path, pid: str) -> None:
         log.warning("meta supervisor_pid not written: %s", exc)
 
 
-def _config_or_none(paths: AppPaths) -> ConfigSet | None:
+def config_or_none(config_dir: Path) -> ConfigSet | None:
     """The config, for logging and the watchdog; an invalid one is the daemon's to report (exit 4)."""
     try:
-        return load_config_set(paths.config_dir)
+        return load_config_set(config_dir)
     except ConfigError:
         return None
 
@@ -88,4 +88,4 @@ def _setup_logging(paths: AppPaths, config_set: ConfigSet | None) -> None:
         log.warning("config in %s is invalid or missing; the daemon will say why", paths.config_dir)
 
 
-__all__ = ["record_supervisor_pid", "supervise", "watchdog_configured"]
+__all__ = ["config_or_none", "record_supervisor_pid", "supervise", "watchdog_configured"]

@@ -255,9 +255,9 @@ def describe_exit(code: int) -> str:
     return names.get(code, "error")
 
 
-def child_argv(command: str, config_dir: Path, data_dir: Path) -> tuple[str, ...]:
-    """``python -m risk_manager <command>`` with this interpreter and absolute dirs."""
-    return (sys.executable, "-m", "risk_manager", command,
+def child_argv(command: str, config_dir: Path, data_dir: Path, python: Path | None = None) -> tuple[str, ...]:
+    """``python -m risk_manager <command>`` with absolute dirs; ``python`` defaults to this interpreter."""
+    return (str(python or sys.executable), "-m", "risk_manager", command,
             "--config-dir", str(config_dir.absolute()), "--data-dir", str(data_dir.absolute()))  # fmt: skip
 
 

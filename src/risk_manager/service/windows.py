@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from risk_manager.service.supervisor import ChildSpec, child_argv
 from risk_manager.store.timefmt import from_iso, to_iso
 
 log = logging.getLogger("risk_manager.service")
@@ -132,6 +133,19 @@ def consume_stop_token(data_dir: Path) -> None:
     stop_token_path(data_dir).unlink(missing_ok=True)
 
 
+def service_children(python: Path, config_dir: Path, data_dir: Path) -> list[ChildSpec]:
+    """What the service supervises: the daemon, and the watchdog when risk_config.yaml names
+    ``general.watchdog`` (as ``risk_manager supervise``). ``python`` is the real interpreter:
+    inside the service, ``sys.executable`` is pywin32's service host."""
+    from risk_manager.cli.supervise import config_or_none, watchdog_configured
+
+    children = [ChildSpec("daemon", child_argv("run", config_dir, data_dir, python), primary=True)]
+    config_set = config_or_none(config_dir)
+    if config_set is not None and watchdog_configured(config_set):
+        children.append(ChildSpec("watchdog", child_argv("watchdog", config_dir, data_dir, python)))
+    return children
+
+
 # -- the service (Windows with pywin32 only) -------------------------------------------------
 
 try:  # pragma: no cover - pywin32 exists only on Windows
@@ -176,22 +190,13 @@ if win32serviceutil is not None:  # pragma: no cover
 
         def __init__(self, args: Any) -> None:
             super().__init__(args)
-            from risk_manager.service.supervisor import ChildSpec, Supervisor
+            from risk_manager.service.supervisor import Supervisor
 
             options = service_options()
             self.data_dir = Path(options["data_dir"])
-            python, config = options["python"], options["config_dir"]
-            argv = (
-                python,
-                "-m",
-                "risk_manager",
-                "run",
-                "--config-dir",
-                config,
-                "--data-dir",
-                str(self.data_dir),
-            )
-            self.supervisor = Supervisor([ChildSpec("daemon", argv, primary=True)])
+            config_dir = Path(options["config_dir"])
+            children = service_children(Path(options["python"]), config_dir, self.data_dir)
+            self.supervisor = Supervisor(children)
 
         def SvcDoRun(self) -> None:
             from risk_manager.daemon.logs import setup_logging
@@ -237,6 +242,7 @@ __all__ = [
     "sc_description_command",
     "sc_failure_command",
     "sc_failureflag_command",
+    "service_children",
     "stop_allowed",
     "stop_token_path",
     "write_stop_token",
