@@ -10,8 +10,9 @@ per-contract bands, ``rules/bands.py``, and an even share of the account-wide ro
 P&L rules around each mark). While every quote stays inside its bands nothing can fire,
 whatever path the prices take between quotes: every quote is checked against the band, so
 a level crossed is always seen. Per contract two heaps hold the band edges; a quote pops
-only the accounts whose edge it reaches. Accounts without bands (a rule without a bound,
-or a state change since) are woken by every quote.
+only the accounts whose edge it reaches. An account whose state changed is disarmed and
+re-armed before its next quote (``Engine._quote``); one that cannot be armed (a quote rule
+without a bound, no room left) is woken by every quote.
 
 ``BestMarks``: RULE-012 needs each position's most favourable mark since it opened. Per
 contract the longs sit in a heap by best (lowest first) and the shorts by best (highest
@@ -47,7 +48,7 @@ class QuoteWatch:
         self._entries = 0
 
     def disarm(self, account_id: int) -> None:
-        """The account's state changed: its next quote is evaluated in full."""
+        """The account's state changed: its bands no longer hold."""
         self._armed.pop(account_id, None)
 
     def disarm_all(self) -> None:

@@ -49,30 +49,35 @@ def evaluate(
     because a running timer is never restarted, only started when none runs.
     """
     prefix = grace_timer_name(state.account_id, "")
-    timed = {name.removeprefix(prefix) for name in state.timers if name.startswith(prefix)}
+    graces = {name.removeprefix(prefix): at for name, at in state.timers.items() if name.startswith(prefix)}
     covered = state.protected_quantities()
-    if not timed and all(covered.get(c, 0) >= abs(p.size) for c, p in state.positions.items()):
+    if not graces and all(covered.get(c, 0) >= abs(p.size) for c, p in state.positions.items()):
         return []  # every position protected and no grace running: the common case
     decisions = []
-    for contract_id in sorted(set(state.positions) | timed):
-        decision = _check(config, state, contract_id, covered.get(contract_id, 0), now)
+    for contract_id in sorted(set(state.positions) | graces.keys()):
+        expires_at = graces.get(contract_id)
+        decision = _check(config, state, contract_id, covered.get(contract_id, 0), expires_at, now)
         if decision is not None:
             decisions.append(decision)
     return decisions
 
 
 def _check(
-    config: NoStopLossGraceConfig, state: AccountState, contract_id: str, covered: int, now: datetime
+    config: NoStopLossGraceConfig,
+    state: AccountState,
+    contract_id: str,
+    covered: int,
+    expires_at: datetime | None,
+    now: datetime,
 ) -> Decision | None:
-    """``covered``: the contracts its protective stops cover."""
-    name = grace_timer_name(state.account_id, contract_id)
-    expires_at = state.timers.get(name)
+    """``covered``: the contracts its protective stops cover; ``expires_at``: its running grace."""
     size = state.position_size(contract_id)
     held = abs(size)
     if expires_at is None and covered >= held:
         return None  # protected or flat, no grace running: the common case, no reason to write
     if expires_at is not None and covered < held and expires_at > now:
         return None  # still in its grace
+    name = grace_timer_name(state.account_id, contract_id)
     symbol = state.catalog.symbol(contract_id)
     if size == 0:
         return _cancel(state, name, f"{symbol} flat: grace cancelled", {"contract_id": contract_id})
