@@ -8,6 +8,11 @@ enforcement. Prints one JSON object.
 
     python benchmarks/engine_throughput.py                       # 200,000 events, 100 accounts
     python benchmarks/engine_throughput.py --events 20000 --accounts 20   # CI smoke size
+    python benchmarks/engine_throughput.py --events 50000 --profile engine.prof   # cProfile of the engine
+
+``--profile`` profiles only what the figures time (the events delivered to the engine), not the
+simulated exchange; read it with ``python -m pstats engine.prof``. For a sampling profile of
+the whole process, ``py-spy record -o engine.svg -- python benchmarks/engine_throughput.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import logging
 import random
@@ -103,7 +109,14 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-async def run(events: int, accounts: int, seed: int, data_dir: Path, rules: dict[str, Any]) -> dict[str, Any]:
+async def run(
+    events: int,
+    accounts: int,
+    seed: int,
+    data_dir: Path,
+    rules: dict[str, Any],
+    profiler: cProfile.Profile | None = None,
+) -> dict[str, Any]:
     ids = [101 + n for n in range(accounts)]
     market = Market(ids, seed)
     scenario = Scenario(start=START, accounts=[{"id": i, "name": f"PRAC-{i}"} for i in ids])
@@ -122,9 +135,13 @@ async def run(events: int, accounts: int, seed: int, data_dir: Path, rules: dict
     deliver = runner._deliver
 
     def timed(kind: str, data: Any, contract_id: str | None) -> None:
+        if profiler is not None:
+            profiler.enable()
         t0 = time.perf_counter()
         deliver(kind, data, contract_id)  # parse + journal + ledger + rules + merge + dispatch
         latencies.append(time.perf_counter() - t0)
+        if profiler is not None:
+            profiler.disable()
 
     runner._deliver = timed  # type: ignore[method-assign]
     for contract in CONTRACTS:  # every contract has a price before anyone trades
@@ -178,11 +195,18 @@ def main() -> None:
     parser.add_argument(
         "--rules", choices=("all", "spine"), default="all", help="all rules, or RULE-001 and RULE-003"
     )
+    parser.add_argument(
+        "--profile", type=Path, metavar="FILE", help="write a cProfile of the engine's part (slows it down)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     tune_gc()  # as the daemon and replay do
+    profiler = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory(prefix="rm-bench-") as tmp:
-        result = asyncio.run(run(args.events, args.accounts, args.seed, Path(tmp), rules_for(args.rules)))
+        rules = rules_for(args.rules)
+        result = asyncio.run(run(args.events, args.accounts, args.seed, Path(tmp), rules, profiler))
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     print(json.dumps(result))
 
 
