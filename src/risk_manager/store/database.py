@@ -624,7 +624,7 @@ def _connect_read_only(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
         conn.close()
         if "readonly" not in str(exc):
             raise
-        conn = _private_copy(path, busy_timeout_ms)  # a crashed daemon's WAL, and we may not replay it
+        conn = _without_writing(path, busy_timeout_ms)
     try:
         version = current_version(conn)
         if version > SCHEMA_VERSION:
@@ -639,6 +639,18 @@ def _connect_read_only(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _without_writing(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    """For a reader that may not write beside the database (the trader's account under a service):
+    SQLite cannot create the WAL index there, which it needs even to read.
+
+    With no WAL file the daemon is down and the file is complete: read it as immutable. A WAL
+    left by a crash holds the last commits: replay a private copy (:func:`_private_copy`).
+    """
+    if not path.with_name(path.name + "-wal").exists():
+        return _raw_connection(path.resolve().as_uri() + "?mode=ro&immutable=1", busy_timeout_ms, uri=True)
+    return _private_copy(path, busy_timeout_ms)
 
 
 def _private_copy(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:

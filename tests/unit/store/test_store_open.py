@@ -161,3 +161,20 @@ def test_a_reader_that_may_not_replay_a_crashed_daemons_wal_still_sees_its_last_
         "risk_manager.db-shm",
         "risk_manager.db-wal",
     ]
+
+
+def test_a_reader_that_may_not_write_reads_a_cleanly_closed_database_as_immutable(tmp_path: Path) -> None:
+    """No WAL left (the daemon stopped cleanly): the file is complete; reading it creates nothing."""
+    from datetime import UTC, datetime
+
+    from risk_manager.store import LockRow, Store, database
+
+    db = tmp_path / "risk_manager.db"
+    at = datetime(2026, 3, 10, 14, 45, tzinfo=UTC)
+    with Store.open(db) as store:
+        store.insert_lockout(LockRow(1, 7, "RULE-003", "account", "hard", "daily P&L -550.00", at, None))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["risk_manager.db"]
+    conn = database._without_writing(db, 1000)
+    assert conn.execute("SELECT rule_id FROM lockouts").fetchall() == [("RULE-003",)]
+    conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["risk_manager.db"]
