@@ -83,8 +83,9 @@ class _Source:
     """Appended to messages, e.g. which account's effective config a base key broke."""
 
     def problem(self, key: KeyPath, message: str, line: int | None = None) -> ConfigProblem:
+        """At ``line``, else the key's (or its nearest written ancestor's); an empty document: line 1."""
         shown = line if line is not None else line_for(self.lines, key)
-        return ConfigProblem(self.path, shown, format_key((*self.prefix, *key)), message + self.note)
+        return ConfigProblem(self.path, shown or 1, format_key((*self.prefix, *key)), message + self.note)
 
 
 @dataclass

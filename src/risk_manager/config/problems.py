@@ -22,13 +22,18 @@ KeyPath = tuple[str | int, ...]
 
 
 def format_key(path: Sequence[str | int]) -> str:
-    """Dotted key of a path, list indices in brackets: ``("accounts", 1, "id")`` -> ``accounts[1].id``."""
+    """Dotted key of a path, list indices in brackets: ``("accounts", 1, "id")`` -> ``accounts[1].id``.
+
+    A key that cannot be printed as it is (a newline, a carriage return, an empty string)
+    is quoted and escaped, so each problem stays one line.
+    """
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = str(part) if str(part).isprintable() and str(part) else repr(str(part))
+            text += f".{name}" if text else name
     return text
 
 

@@ -231,6 +231,8 @@ def _compose(text: str) -> Node | None:
     composer = _Composer(text)  # the reader already rejects control characters here
     try:
         node: Node | None = composer.get_single_node()
+    except RecursionError:  # PyYAML composes recursively: say where the nesting got too deep
+        raise yaml.MarkedYAMLError(problem="nested too deeply", problem_mark=composer.get_mark()) from None
     finally:
         composer.dispose()
     return node
@@ -246,8 +248,6 @@ def parse_yaml(text: str, path: str, env: Mapping[str, str] | None = None) -> Ya
         node = _compose(text)
     except yaml.YAMLError as exc:
         return YamlDoc(path, None, {}, (_syntax_problem(path, text, exc),))
-    except RecursionError:
-        return YamlDoc(path, None, {}, (ConfigProblem(path, None, "", "YAML nested too deeply"),))
     if node is None:
         return YamlDoc(path, None, {})
     builder = _Builder(path, os.environ if env is None else env)

@@ -120,7 +120,7 @@ def test_missing_config_dir(tmp_path: Path) -> None:
 def test_an_empty_file_says_what_it_should_hold(tmp_path: Path) -> None:
     directory = write_config(tmp_path / "config", risk="")
     assert problems(lambda: load(directory)) == [
-        "config/risk_config.yaml: must be a mapping with keys version, general, rules (got null)"
+        "config/risk_config.yaml:1: must be a mapping with keys version, general, rules (got null)"
     ]
 
 
