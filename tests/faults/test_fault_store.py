@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultkit import DAILY_LOSS, live_daemon, trader_for, until, write_config
 
+from faultkit import DAILY_LOSS, live_daemon, trader_for, until, write_config
+from risk_manager.control.client import ControlClient
+from risk_manager.control.protocol import Health
 from risk_manager.engine.persist import BUSY_TIMEOUT_MS, RETRY_DELAYS, GuardedStore
 from risk_manager.gateway import running_gateway
 from risk_manager.store import LockRow, Store
@@ -178,6 +180,11 @@ def release(proc: subprocess.Popen[str]) -> None:
     assert proc.wait(timeout=10) == 0
 
 
+def control_health(port: int) -> Health:
+    with ControlClient(f"http://127.0.0.1:{port}") as client:
+        return client.health()
+
+
 def lock_rows(db: Path) -> list[tuple[int, str]]:
     with Store.open(db, read_only=True) as reader:
         return [(lock.account_id, lock.rule_id) for lock in reader.active_lockouts()]
@@ -198,6 +205,10 @@ async def breach_under_failing_store(live: Any, trader: Any, account: int = 1) -
     engine = live.daemon.engine
     assert engine.store.store_error
     assert ("RULE-003", "account") in live.held_locks(account)
+    # the database cannot carry the news (its heartbeat cannot be written either): the control API
+    # answers from memory, as `risk-admin service status` prints it
+    health = await asyncio.to_thread(control_health, live.daemon.config_set.risk.general.control.port)
+    assert health.store_error == engine.store.error
     await trader.buy(account, mnq, 1)
     await trader.holds(account, mnq, 0, "lockout mode closed a new position from the lock in memory")
     return str(mnq)
