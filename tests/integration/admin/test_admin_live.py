@@ -301,7 +301,7 @@ async def _start_detached_then_stop(live: Live) -> None:
             live, ["service", "stop", "--reason", "back to the service", "--password-stdin"], f"{PASSWORD}\n"
         )
         assert stopped.exit_code == 0, stopped.output
-        await until(lambda: _exited(pid), "the supervisor exited after the authenticated stop", timeout=15)
+        await until(lambda: _exited(pid), "the supervisor exited after the authenticated stop", timeout=30)
         pid = None
     finally:
         if pid is not None and not _exited(pid):

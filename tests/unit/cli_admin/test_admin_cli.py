@@ -19,7 +19,9 @@ from typer.testing import CliRunner, Result
 
 from risk_manager.cli.admin import admin_app
 from risk_manager.cli.main import app as main_app
+from risk_manager.config.pending import PendingConfig
 from risk_manager.control.password import has_password, verify_password
+from risk_manager.control.protocol import Change, Edit
 from risk_manager.store import DATABASE_FILENAME, EnforcementRow, LockRow, Store
 
 CHANGE = (
@@ -349,6 +351,14 @@ def test_config_show_with_the_daemon_down_reads_the_files_masked(tmp_path: Path)
     assert "daemon not running" in result.output and "****zyxw" in result.output
     assert "k-1234567890" not in result.output
     assert "# account two: effective config" in result.output and "limit: -400.0" in result.output
+    assert "no pending changes" in result.output
+    change = Change(text="rules.max_contracts.limit 5 -> 8 (looser)", direction="loosen",
+                    file="risk_config.yaml", path=["rules", "max_contracts", "limit"])  # fmt: skip
+    edit = Edit(file="risk_config.yaml", path=["rules", "max_contracts", "limit"], value=8)
+    apply_at = datetime(2030, 1, 2, 22, 0, tzinfo=UTC)
+    PendingConfig.add(config, [edit], [change], datetime.now(UTC), apply_at)
+    result = CliRunner().invoke(admin_app, ["config", "show", "--config-dir", str(config)])
+    assert "pending until 2030-01-0" in result.output and "limit 5 -> 8 (looser)" in result.output
 
 
 def _store_with_rows(data_dir: Path) -> None:

@@ -17,8 +17,9 @@ from risk_manager.cli.admin.report import local_time
 from risk_manager.cli.admin.wizard import plain
 from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
 from risk_manager.config.loader import ConfigSet, load_config_set
+from risk_manager.config.pending import pending_view
 from risk_manager.config.problems import ConfigError
-from risk_manager.control.protocol import ConfigView, mask
+from risk_manager.control.protocol import ConfigView, PendingView, mask
 
 config_app = typer.Typer(name="config", help="View or check the configuration.", no_args_is_help=True)
 
@@ -34,7 +35,11 @@ def print_view(admin: Admin, view: ConfigView) -> None:
     for account, effective in view.effective.items():
         admin.console.print(f"\n# account {account}: effective config", markup=False)
         admin.console.print(_dump(effective), markup=False, highlight=False)
-    pending = view.pending
+    print_pending(admin, view.pending)
+
+
+def print_pending(admin: Admin, pending: PendingView) -> None:
+    """Loosening that waits for the daily reset (SPEC §4.7), and when it applies."""
     if pending.changes:
         admin.console.print(f"\npending until {local_time(pending.apply_at)} (the next daily reset):")
         for change in pending.changes:
@@ -54,8 +59,7 @@ def _local_set(admin: Admin) -> ConfigSet:
 def print_local(admin: Admin) -> None:
     """The files on disk, loaded and merged as the daemon would; the key masked."""
     config_set = _local_set(admin)
-    admin.console.print(f"daemon not running: the files in {admin.paths.config_dir} (pending changes are "
-                        "kept by the daemon; start it to see them)", markup=False)  # fmt: skip
+    admin.console.print(f"daemon not running: the files in {admin.paths.config_dir}", markup=False)
     gateway = config_set.accounts.gateway
     key = gateway.api_key.get_secret_value()
     shown = mask(key) if key else "(keyring or secrets.yaml)"
@@ -64,6 +68,10 @@ def print_local(admin: Admin) -> None:
         effective = config_set.effective_risk(entry).model_dump(mode="json")
         admin.console.print(f"\n# account {entry.display}: effective config", markup=False)
         admin.console.print(_dump(effective), markup=False, highlight=False)
+    try:
+        print_pending(admin, pending_view(admin.paths.config_dir))
+    except ConfigError as exc:
+        admin.console.print(f"\npending: {exc}", markup=False)
 
 
 def show_config(admin: Admin) -> None:
@@ -98,4 +106,4 @@ def validate_command(config_dir: ConfigDirOption = None, data_dir: DataDirOption
         validate_config(admin)
 
 
-__all__ = ["config_app", "print_view", "show_config", "validate_config"]
+__all__ = ["config_app", "print_pending", "print_view", "show_config", "validate_config"]
