@@ -276,7 +276,7 @@ def test_api_key_stored_masked_connection_tested_and_authenticated_stop(
         )
         assert stopped.exit_code == 0, stopped.output
         assert "enforcement is OFF" in stopped.output
-        assert await asyncio.wait_for(live.task, 10) == 0  # the authenticated stop: exit 0
+        assert await asyncio.wait_for(live.task, 30) == 0  # the authenticated stop: exit 0
         down = await cli(live, ["service", "status"])
         assert down.exit_code == 1 and "NOT RUNNING" in down.output
         await _start_detached_then_stop(live)

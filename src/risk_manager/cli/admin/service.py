@@ -43,7 +43,7 @@ service_app = typer.Typer(
 
 #: How long to wait for the daemon to answer after a start or restart, or to go quiet after a stop.
 START_WAIT = 30.0
-STOP_WAIT = 10.0
+STOP_WAIT = 30.0
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the steps; change nothing.")]
 
 
