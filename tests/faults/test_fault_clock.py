@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultkit import MAX_TWO, live_daemon, trader_for, until, write_config
 
 from engine_desk import ACCOUNT, START, Desk
+from faultkit import MAX_TWO, live_daemon, trader_for, until, write_config
 from risk_manager.gateway import running_gateway
 
 RESET = datetime(2026, 3, 10, 21, 0, tzinfo=UTC)
@@ -119,12 +119,6 @@ class SteppedClock:
         self._pending = (calls, delta)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: Daemon._tick sleeps 1 s minus the tick's duration measured on the wall clock; "
-    "a clock stepped back by an hour during a tick makes that sleep last an hour (no heartbeat, "
-    "resets, expiries, timers or reconciler meanwhile). Clamp the sleep to at most 1 s.",
-)
 def test_the_daemon_keeps_ticking_when_the_clock_steps_back_during_a_tick(tmp_path: Path) -> None:
     clock = SteppedClock()
 

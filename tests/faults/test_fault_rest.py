@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultkit import DAILY_LOSS, MAX_TWO, LiveDaemon, Trader, live_daemon, trader_for, until, write_config
 
+from faultkit import DAILY_LOSS, MAX_TWO, LiveDaemon, Trader, live_daemon, trader_for, until, write_config
 from risk_manager.broker.projectx.client import ProjectXClient
 from risk_manager.gateway import running_gateway
 from risk_manager.store import Store
@@ -135,12 +135,6 @@ def test_a_close_that_times_out_is_checked_before_it_is_sent_again(
     run(tmp_path, DAILY_LOSS, scenario)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: Position/partialCloseContract has no idempotency key; after a timeout the executor "
-    "checks at once, finds the position unchanged and sends the cut again, and the late call lands too "
-    "(3 -> 1 on a limit of 2). A close or a tagged order is safe; a reduce is cut twice.",
-)
 def test_a_reduce_that_times_out_is_not_sent_twice(tmp_path: Path, short_timeout: float) -> None:
     """RULE-001 trims 3 -> 2; the partial close times out but the gateway carries it out late."""
 

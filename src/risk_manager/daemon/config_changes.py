@@ -42,9 +42,16 @@ LAST_GOOD = "last_good_config"
 
 
 def read_texts(config_dir: Path) -> dict[str, str]:
-    """The config files' texts (a missing holidays.yaml is simply absent)."""
-    return {name: (config_dir / name).read_text(encoding="utf-8") for name in CONFIG_FILES
-            if (config_dir / name).is_file()}  # fmt: skip
+    """The config files' texts (a missing holidays.yaml is simply absent); ValueError names a file
+    that is not UTF-8 text."""
+    return {name: _read(config_dir / name) for name in CONFIG_FILES if (config_dir / name).is_file()}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def save_last_good(texts: Mapping[str, str], data_dir: Path) -> None:
@@ -194,6 +201,10 @@ class ConfigKeeper:
             return
         try:
             self.reload_from_disk()
+        except (OSError, ValueError) as exc:  # unreadable: as invalid as a syntax error
+            self._rejected_mtimes = mtimes
+            self._reject(f"config files unreadable: {exc}")
+            log.error("config change on disk rejected: %s", exc)
         except ControlFailure as exc:
             self._rejected_mtimes = mtimes
             log.error("config change on disk rejected: %s", "; ".join(exc.problems) or exc)

@@ -309,7 +309,7 @@ class Daemon:
                         self.keeper.poll()
             except Exception:
                 log.exception("tick failed")
-            await asyncio.sleep(max(0.05, 1.0 - (self.clock.now() - now).total_seconds()))
+            await asyncio.sleep(_until_next_tick((self.clock.now() - now).total_seconds()))
 
     # -- config changes and the admin's records -------------------------------------------
 
@@ -451,6 +451,11 @@ class Daemon:
                 loop.add_signal_handler(sig, self.stop.request, code)
             except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
                 signal.signal(sig, lambda *_, code=code: loop.call_soon_threadsafe(self.stop.request, code))
+
+
+def _until_next_tick(elapsed: float) -> float:
+    """One tick a second; a clock stepped back mid-tick (negative ``elapsed``) must not stretch it."""
+    return min(1.0, max(0.05, 1.0 - elapsed))
 
 
 def _daemon_wide(config_set: ConfigSet) -> object:

@@ -29,6 +29,8 @@ Sleep = Callable[[float], Awaitable[None]]
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0)
 #: errorCodes meaning "already done": cancel 2 OrderNotFound, close 2 PositionNotFound.
 _ALREADY_DONE = {"cancel_order": {2}, "close_position": {2}, "partial_close": {2}}
+#: seconds between looks for a timed-out partial close landing late, before it is sent again
+LATE_CUT_WAITS = (0.0, 0.5, 1.0, 1.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,10 +255,19 @@ class Executor:
         state = self._state_of(account)
         before = abs(state.position_size(contract_id)) if state else 0
 
-        async def done() -> bool:
+        async def cut() -> bool:
             positions = await self._broker.search_open_positions(account)
             now = next((abs(p.size) for p in positions if p.contract_id == contract_id), 0)
             return now <= before - size
+
+        async def done() -> bool:
+            """A partial close carries no idempotency key: one that timed out may still land, and
+            sending it again would cut twice. So look a few times over a few seconds first."""
+            for wait in LATE_CUT_WAITS:
+                await self._sleep(wait)
+                if await cut():
+                    return True
+            return False
 
         call = lambda: self._broker.partial_close(account, contract_id, size)  # noqa: E731
         await self._attempt("partial_close", call, done, failures, contract_id)
