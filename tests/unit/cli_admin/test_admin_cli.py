@@ -513,7 +513,7 @@ COMMANDS = [
     ["init"], ["menu"], ["logs"], ["lockouts"], ["unlock"], ["reset-day"], ["change-password"],
     ["rules", "set"], ["rules", "enable"], ["rules", "disable"], ["rules", "list"], ["rules", "wizard"],
     ["accounts", "list"], ["accounts", "add"], ["accounts", "remove"], ["accounts", "set-key"],
-    ["accounts", "test"], ["config", "show"], ["config", "validate"],
+    ["accounts", "test"], ["config", "show"], ["config", "validate"], ["config", "drop-pending"],
     ["service", "start"], ["service", "stop"], ["service", "restart"], ["service", "status"],
     ["service", "reload"], ["service", "install"], ["service", "uninstall"],
 ]  # fmt: skip
@@ -524,3 +524,12 @@ def test_every_command_has_help_and_the_shared_options(command: list[str]) -> No
     result = CliRunner().invoke(admin_app, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "--config-dir" in result.output and "--data-dir" in result.output
+
+
+def test_drop_pending_sends_the_reason(fake: FakeDaemon, dirs: list[str]) -> None:
+    fake.reply("DELETE /v1/config/pending", (200, {"apply_at": None, "changes": []}))
+    assert run(["config", "drop-pending", "--password-stdin"], dirs).exit_code == 2  # no reason
+    result = run(["config", "drop-pending", "--reason", "changed my mind", "--password-stdin"], dirs)
+    assert result.exit_code == 0, result.output
+    assert fake.bodies("DELETE /v1/config/pending") == [{"reason": "changed my mind"}]
+    assert "no pending changes" in result.output

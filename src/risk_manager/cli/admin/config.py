@@ -12,7 +12,13 @@ from typing import Any
 import typer
 import yaml
 
-from risk_manager.cli.admin.context import Admin, PasswordStdinOption, admin_session
+from risk_manager.cli.admin.context import (
+    Admin,
+    PasswordStdinOption,
+    ReasonOption,
+    admin_session,
+    require_reason,
+)
 from risk_manager.cli.admin.report import local_time
 from risk_manager.cli.admin.wizard import plain
 from risk_manager.cli.options import EXIT_INVALID, ConfigDirOption, DataDirOption
@@ -92,6 +98,24 @@ def show_command(
         show_config(admin)
 
 
+def drop_pending(admin: Admin, reason: str | None) -> None:
+    """Forget the loosening waiting for the reset (a tightening: the files already hold what is in force)."""
+    text = require_reason(reason, "drop-pending")
+    print_pending(admin, admin.authed().drop_pending(text))
+
+
+@config_app.command("drop-pending")
+def drop_pending_command(
+    reason: ReasonOption = None,
+    config_dir: ConfigDirOption = None,
+    data_dir: DataDirOption = None,
+    password_stdin: PasswordStdinOption = False,
+) -> None:
+    """Drop the changes pending until the next daily reset (audited). Needs --reason."""
+    with admin_session(config_dir, data_dir, password_stdin=password_stdin) as admin:
+        drop_pending(admin, reason)
+
+
 def validate_config(admin: Admin) -> None:
     config_set = _local_set(admin)
     for warning in config_set.warnings:
@@ -106,4 +130,4 @@ def validate_command(config_dir: ConfigDirOption = None, data_dir: DataDirOption
         validate_config(admin)
 
 
-__all__ = ["config_app", "print_pending", "print_view", "show_config", "validate_config"]
+__all__ = ["config_app", "drop_pending", "print_pending", "print_view", "show_config", "validate_config"]
