@@ -84,6 +84,9 @@ class AccountState:
     holding_rules: frozenset[str] = frozenset()
     #: fill-derived (size, avg) per contract: the ledger's own view, used for the cross-check.
     _shadow: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
+    #: contracts closed by fills the broker's position does not show yet: that quantity is
+    #: already in realized P&L and must not stay in unrealized until the position update lands
+    _closed_ahead: dict[str, int] = field(default_factory=dict)
     #: the ledger's own P&L per fill, so a late void can take it back out
     _computed: dict[int, Decimal] = field(default_factory=dict)
     #: (mark, unrealized P&L) per held contract, valid while the mark is the same object.
@@ -121,10 +124,14 @@ class AccountState:
         position = self.positions.get(contract_id)
         if position is None:
             return None
+        size = position.size
+        ahead = self._closed_ahead.get(contract_id)
+        if ahead:
+            size = max(0, abs(size) - ahead) * (1 if size > 0 else -1)
         tick = self.catalog.tick(contract_id)
         value = None
         if mark is not None and tick is not None:
-            value = (mark - position.avg_price) / tick.tick_size * tick.tick_value * position.size
+            value = (mark - position.avg_price) / tick.tick_size * tick.tick_value * size
         self._unrealized[contract_id] = (mark, value)
         return value
 
@@ -226,6 +233,7 @@ class AccountState:
             mark = self.market.marks.get(position.contract_id)
             if position.size and mark is not None:
                 self.best_marks[position.contract_id] = mark
+        self._closed_ahead.pop(position.contract_id, None)  # the broker's view caught up
         self._unrealized.pop(position.contract_id, None)
         self._u_version = -1
         return previous
@@ -243,7 +251,10 @@ class AccountState:
         self.order_fill_ids.setdefault(fill.order_id, []).append(fill.id)
         if fill.voided:  # a busted trade: the broker's position never held it (SPEC §4.4)
             return FillEffect(is_entry=False, closed=0, computed_pnl=None)
+        before = self._shadow.get(fill.contract_id, (0, ZERO))[0]
         effect = self._shadow_fill(fill)
+        if effect.closed and self.position_size(fill.contract_id) == before:
+            self._close_ahead(fill.contract_id, effect.closed)
         self._book(fill, sign=1)
         if effect.computed_pnl is not None:
             self.computed_realized += effect.computed_pnl
@@ -251,6 +262,13 @@ class AccountState:
         if effect.is_entry and count_as_trade:
             self.trades.setdefault(fill.order_id, fill.at)
         return effect
+
+    def _close_ahead(self, contract_id: str, closed: int) -> None:
+        """A closing fill came before its position update: its P&L is realized now, so the
+        unrealized P&L of that quantity goes now too (else the loss counts twice meanwhile)."""
+        self._closed_ahead[contract_id] = self._closed_ahead.get(contract_id, 0) + closed
+        self._unrealized.pop(contract_id, None)
+        self._u_version = -1
 
     def _book(self, fill: Fill, *, sign: int) -> None:
         if fill.pnl is not None:
