@@ -395,6 +395,9 @@ class Daemon:
             for s in self.engine.states.values()
             for c in (*s.positions, *(o.contract_id for o in s.orders.values()))
         }
+        for gone in self._followed - contracts:  # unsubscribed: its mark would go stale
+            self.engine.market.forget(gone)
+        self._followed = contracts
         self.market_hub.set_contracts(sorted(contracts))
 
     def _heartbeat(self) -> None:

@@ -55,6 +55,13 @@ class Market:
             return (bid + ask) / 2
         return last
 
+    def forget(self, contract_id: str) -> None:
+        """No longer quoted (nobody holds it): a mark kept now would be stale when it is next traded."""
+        for book in (self.marks, self._last, self._bid, self._ask):
+            book.pop(contract_id, None)
+        self.version += 1
+        self.last_changed = None  # every account re-marks in full
+
     def last_price(self, contract_id: str) -> Decimal | None:
         return self._last.get(contract_id)
 

@@ -107,3 +107,17 @@ def test_catalog_symbols_and_configured_ticks() -> None:
     assert catalog.symbol("CON.F.US.XYZ.U25") == "MNQ"
     assert catalog.tick("CON.F.US.MNQ.U25") == TickSpec(Decimal("0.5"), Decimal("1"))
     assert catalog.tick("CON.F.US.ENQ.U25") == TickSpec(Decimal("0.25"), Decimal("5.00"))
+
+
+def test_a_forgotten_contract_has_no_stale_mark_for_the_next_position() -> None:
+    """Found by the chaos test: a contract nobody held kept its last quote, and a new position
+    was marked at that old price until the next quote (a false -45.00 locked RULE-003)."""
+    from factories import position_event
+
+    st = state()
+    st.market.apply(Quote(MNQ, Decimal("21000"), None, None, NOON))
+    st.market.forget(MNQ)  # the daemon unsubscribed: nobody held it
+    st.apply_position(position_event(MNQ, 1, "20977.50").position)
+    assert st.market.mark(MNQ) is None and st.unrealized_pnl == 0  # unknown, not stale
+    st.market.apply(Quote(MNQ, Decimal("20980"), None, None, NOON))
+    assert st.unrealized_pnl == Decimal("5.00")  # 10 ticks of 0.50
