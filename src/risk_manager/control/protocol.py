@@ -207,8 +207,9 @@ class UnlockRequest(Message):
 
 
 class ResetRequest(Message):
+    """The daily reset, now, for every account (SPEC §4.6: the day is the daemon's, not an account's)."""
+
     reason: str = Field(min_length=MIN_REASON)
-    account_id: int | None = None
 
 
 class ResetReply(Message):

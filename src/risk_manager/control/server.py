@@ -192,7 +192,10 @@ class ControlApp:
     # -- routes -----------------------------------------------------------------------------
 
     async def _health(self, request: Request) -> Response:
-        return _reply(self.admin.health())
+        try:
+            return _reply(self.admin.health())
+        except ControlFailure as exc:
+            return _error(exc.code, str(exc))
 
     async def _config(self, request: Request) -> Response:
         return _reply(self.admin.config_view())
@@ -260,7 +263,7 @@ async def serve(app: ControlApp, host: str, port: int) -> AsyncIterator[uvicorn.
         server.stop()
         sock.close()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5.0)
+            await asyncio.wait_for(task, 5.0)  # cancelled if slower: nothing may answer after this
 
 
 __all__ = ["Admin", "ControlApp", "ControlFailure", "serve"]

@@ -46,6 +46,7 @@ from risk_manager.engine import Engine
 from risk_manager.engine.admin import Refused, admin_reset_day, admin_unlock
 from risk_manager.rules import rule_id_of
 from risk_manager.schedule import Lockout
+from risk_manager.service.windows import write_stop_token
 from risk_manager.store.timefmt import from_iso
 
 if TYPE_CHECKING:
@@ -77,12 +78,18 @@ class DaemonAdmin:
     # -- plumbing -----------------------------------------------------------------------------
 
     def _engine(self) -> Engine:
+        self._check_running()
         engine = self.daemon.engine
         if engine is None:
             raise ControlFailure(
                 "unavailable", "the daemon is still starting (not connected to the gateway yet)"
             )
         return engine
+
+    def _check_running(self) -> None:
+        """A request still in flight while the daemon shuts down must not touch a closed store."""
+        if self.daemon.stop.event.is_set():
+            raise ControlFailure("unavailable", "the daemon is stopping")
 
     def audit(self, action: str, reason: str) -> None:
         """An admin event in the enforcement log (and the daemon log)."""
@@ -97,6 +104,7 @@ class DaemonAdmin:
     # -- status -------------------------------------------------------------------------------
 
     def health(self) -> Health:
+        self._check_running()
         store = self.daemon.store
         meta = store.meta() if store is not None else {}
         started = meta.get("started_at")
@@ -159,6 +167,7 @@ class DaemonAdmin:
         if self.daemon.engine is not None:
             self.daemon.engine.flush(self.daemon.clock.now())
         code = EXIT_RESTART if request.restart else 0
+        write_stop_token(self.daemon.data_dir, self.daemon.clock.now())  # the Windows service's door
         asyncio.get_running_loop().call_later(STOP_GRACE, self.daemon.stop.request, code)
         return OkReply(message="restarting" if request.restart else "stopping")
 

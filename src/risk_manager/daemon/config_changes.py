@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from risk_manager.config.change_plan import Plan, plan_change
-from risk_manager.config.edits import diff_edits, file_sha, write_config_files
+from risk_manager.config.edits import apply_edits, diff_edits, file_sha, plain_data, write_config_files
 from risk_manager.config.loader import ConfigSet, load_config_set
 from risk_manager.config.pending import PendingConfig, apply_pending
 from risk_manager.config.problems import ConfigError
@@ -28,6 +28,7 @@ from risk_manager.control.protocol import (
     ChangeReply,
     ChangeRequest,
     ConfigView,
+    Edit,
     FilesRequest,
     PendingView,
     ValidateReply,
@@ -69,13 +70,6 @@ def save_last_good(texts: Mapping[str, str], data_dir: Path) -> None:
 def last_good_dir(data_dir: Path) -> Path | None:
     path = data_dir / LAST_GOOD
     return path if (path / "accounts.yaml").is_file() and (path / "risk_config.yaml").is_file() else None
-
-
-def masked_text(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, mask(secret))
-    return text
 
 
 class ConfigKeeper:
@@ -125,18 +119,28 @@ class ConfigKeeper:
         )
 
     def view(self) -> ConfigView:
-        secrets = [self.config_set.accounts.gateway.api_key.get_secret_value()]
         effective: dict[str, dict[str, Any]] = {}
         for entry in self.config_set.accounts.accounts:
             risk = self.config_set.effective_risk(entry)
-            effective[entry.display] = risk.model_dump(mode="json")
+            effective[str(entry.ref)] = risk.model_dump(mode="json")
         return ConfigView(
-            files={name: masked_text(text, secrets) for name, text in self.texts.items()},
+            files={name: self._masked(name, text) for name, text in self.texts.items()},
             effective=effective,
             pending=self.pending_view(),
             config_state=self.state,
             config_error=self.error or None,
         )
+
+    def _masked(self, name: str, text: str) -> str:
+        """A key written into accounts.yaml is shown as ``****abcd``, still valid YAML."""
+        if name != "accounts.yaml":
+            return text
+        written = plain_data(text, name)
+        key = written.get("gateway", {}).get("api_key") if isinstance(written, dict) else None
+        if not isinstance(key, str) or not key or key.startswith("${"):
+            return text
+        edit = Edit(file="accounts.yaml", path=["gateway", "api_key"], value=mask(key))
+        return apply_edits({name: text}, [edit])[name]
 
     def publish(self) -> None:
         """The status screen reads these from the database (SPEC §6)."""

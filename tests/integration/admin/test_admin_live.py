@@ -154,7 +154,7 @@ def test_loosening_waits_for_the_reset_and_shows_pending(tmp_path: Path) -> None
         shown = await cli(live, ["config", "show", "--password-stdin"], f"{PASSWORD}\n")
         assert shown.exit_code == 0, shown.output
         assert "pending until" in shown.output and "rules.max_contracts.limit" in shown.output
-        assert "# account one: effective config" in shown.output
+        assert "# account 1: effective config" in shown.output
         reset = await cli(live, ["reset-day", "--reason", "fresh start", "--password-stdin"], f"{PASSWORD}\n")
         assert reset.exit_code == 0, reset.output
         assert "new trading day" in reset.output
