@@ -249,7 +249,9 @@ async def serve(app: ControlApp, host: str, port: int) -> AsyncIterator[uvicorn.
     except OSError:
         sock.close()
         raise
-    config = uvicorn.Config(app.app, log_level="warning", lifespan="off")
+    # log_config=None: uvicorn must not reconfigure the daemon's logging (dictConfig would
+    # re-enable loggers and replace handlers, redaction filters included)
+    config = uvicorn.Config(app.app, log_config=None, log_level="warning", access_log=False, lifespan="off")
     server = InProcessServer(config)  # the daemon owns the signals
     task = asyncio.create_task(server.serve(sockets=[sock]), name="control-api")
     try:
