@@ -129,6 +129,8 @@ class _Plan:
 
     def scope_of(self, symbol: str) -> _Scope:
         name = symbol.upper()
+        if name not in self.own_windows:
+            return self.scopes[0]  # the account's window: every order and position event asks
         return next((s for s in self.scopes if s.name == name), self.scopes[0])
 
     def covers(self, scope: _Scope, symbol: str) -> bool:
