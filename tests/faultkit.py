@@ -23,6 +23,7 @@ from risk_manager.daemon.daemon import Daemon
 from risk_manager.engine import Record
 from risk_manager.gateway import client_gateway_config
 from risk_manager.schedule import Clock
+from risk_manager.store import DATABASE_FILENAME, Store
 
 WAIT = 10.0
 DAILY_LOSS = {"daily_realized_loss": {"enabled": True, "limit": -100.0, "include_unrealized": True}}
@@ -102,10 +103,18 @@ class Trader:
     async def holds(
         self, account: int, contract_id: str, size: int, what: str, timeout: float = WAIT
     ) -> None:
-        async def check() -> bool:
-            return await self.position(account, contract_id) == size
+        seen: list[int] = []
 
-        await until(check, what, timeout)
+        async def check() -> bool:
+            seen.append(await self.position(account, contract_id))
+            return seen[-1] == size
+
+        try:
+            await until(check, what, timeout)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{exc} (account {account} holds {seen[-1] if seen else '?'}, not {size})"
+            ) from None
 
 
 @dataclass
@@ -122,9 +131,14 @@ class LiveDaemon:
             raise AssertionError(f"the daemon stopped: {self.task.result()!r}")
 
     async def connected(self) -> bool:
+        """Connected and through its startup resync (meta says CONNECTED only after it): a fault
+        scripted earlier would overlap the startup snapshot, a race of its own."""
         self.alive()
         hub = self.daemon.user_hub
-        return self.daemon.engine is not None and hub is not None and hub.is_connected
+        if self.daemon.engine is None or hub is None or not hub.is_connected:
+            return False
+        with Store.open(self.daemon.data_dir / DATABASE_FILENAME, read_only=True) as store:
+            return store.get_meta("connection") == "CONNECTED"
 
     async def quoted(self, contract_id: str) -> None:
         """The daemon follows the contract's quotes (a hub sends no snapshot: only later quotes count)."""
@@ -132,7 +146,7 @@ class LiveDaemon:
         async def subscribed() -> bool:
             self.alive()
             hub = self.daemon.market_hub
-            return hub is not None and contract_id in hub.contracts
+            return hub is not None and hub.is_connected and contract_id in hub.contracts
 
         await until(subscribed, f"quotes of {contract_id} followed")
         await asyncio.sleep(0.1)  # the subscription reaches the simulator

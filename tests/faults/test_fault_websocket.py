@@ -12,7 +12,6 @@ import asyncio
 from pathlib import Path
 
 from faultkit import DAILY_LOSS, MAX_TWO, LiveDaemon, Trader, live_daemon, trader_for, until, write_config
-
 from risk_manager.gateway import running_gateway
 
 RULES = {**MAX_TWO, **DAILY_LOSS}
@@ -26,9 +25,10 @@ async def drop_and_reconnect(live: LiveDaemon, trader: Trader, *, graceful: bool
 
     async def reconnected() -> bool:
         live.alive()
-        return hub.connections > before and hub.is_connected
+        market = live.daemon.market_hub
+        return hub.connections > before and hub.is_connected and market is not None and market.is_connected
 
-    await until(reconnected, "the user hub reconnected", timeout=20)
+    await until(reconnected, "both hubs reconnected", timeout=20)
 
 
 def test_repeated_drops_reconnect_resync_and_keep_enforcing(tmp_path: Path) -> None:
@@ -81,16 +81,22 @@ def test_a_drop_during_the_resync_neither_loses_the_breach_nor_holds_events_fore
                 # the next resync's position snapshot is slow: the socket drops again meanwhile
                 await trader.sim("delay", {"endpoint": "Position/searchOpen", "seconds": 1.5, "times": 2})
                 before = hub.connections
-                await trader.sim("drop", {})
+                await trader.sim("drop", {"hub": "user"})
                 await until(lambda: _connected_again(live, before), "reconnected once", timeout=20)
                 await trader.buy(1, mnq, 3)
                 resync = hub._resync  # the scenario needs the drop to land inside it
                 assert resync is not None and not resync.done(), "the resync should still be waiting"
-                await trader.sim("drop", {})  # while the resync waits for Position/searchOpen
+                await trader.sim("drop", {"hub": "user"})  # while the resync waits for Position/searchOpen
                 await until(lambda: _connected_again(live, before + 1), "reconnected twice", timeout=20)
                 await trader.holds(1, mnq, 2, "RULE-001 enforced after the interrupted resync", timeout=20)
                 # events flow live again (nothing is held back): a new breach is seen from the hub
                 await trader.buy(2, mnq, 4)
                 await trader.holds(2, mnq, 2, "RULE-001 enforced live on account 2")
+                # the events held during the first resync were older than the second one's snapshot:
+                # replayed after it, they would undo the cut and account 1 would be cut a second time
+                await asyncio.sleep(0.5)
+                assert await trader.position(1, mnq) == 2, "account 1 was cut twice"
+                fills = [t for t in (await trader.account(1))["trades"] if t["side"] == 1]
+                assert len(fills) == 1, fills
 
     asyncio.run(main())

@@ -4,7 +4,8 @@ PROJECTX.md §4: a hub is ``wss://<host>/hubs/<user|market>?access_token=<JWT>``
 directly (the official sample's ``skipNegotiation``), JSON protocol v1. Subscriptions
 die with the connection and there is no replay, so after every reconnect we re-invoke
 every Subscribe* and the caller takes a REST snapshot (``on_reconnected``); events that
-arrive meanwhile are held back and delivered after it, in order.
+arrive meanwhile are held back and delivered after it, in order. A drop during that resync
+runs it again, and the new snapshot supersedes the events held before it began.
 
 Lifecycle of one :class:`HubConnection` (run as a task with :meth:`HubConnection.start`)::
 
@@ -448,8 +449,12 @@ class HubConnection:
 
     async def _resync_loop(self) -> None:
         callback = self._on_reconnected
+        again = False
         try:
             while callback is not None:
+                if again:
+                    self._supersede_held()
+                again = True
                 self._resync_again = False
                 try:
                     await callback()
@@ -459,6 +464,15 @@ class HubConnection:
                     break
         finally:
             self._release()
+
+    def _supersede_held(self) -> None:
+        """The connection dropped during a resync, which now runs again: its snapshot is newer than
+        every event held so far. Replayed after it, they would roll the state back to before the
+        first run's enforcement, which would then be sent a second time (PROJECTX.md §4.5: apply
+        only the events newer than the snapshot)."""
+        if self._held:
+            log.info("%s hub: %d held events superseded by a new snapshot", self.name, len(self._held))
+            self._held.clear()
 
     # -- helpers -----------------------------------------------------------------------------------
 
