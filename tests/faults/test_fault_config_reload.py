@@ -63,7 +63,7 @@ def test_a_corrupted_config_is_rejected_and_the_last_good_one_keeps_enforcing(
             live.alive()
             return meta(data).get("config_state") == "REJECTED"
 
-        await until(refused, "config_state REJECTED after the poll", timeout=10)
+        await until(refused, "config_state REJECTED after the poll", timeout=6)
         assert names in meta(data).get("config_error", "")
         await until(lambda: _logged(data, names), "CONFIG_REJECTED in the enforcement log")
         await breach_is_trimmed(trader, 1, 3, 2, "the last good limit (2) still enforced")
