@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from faultkit import MAX_TWO, free_port, live_daemon, trader_for, until, write_config
-
 from risk_manager.gateway import running_gateway
 from risk_manager.store import Store
 from risk_manager.tui.frame import StatusReader
