@@ -316,7 +316,8 @@ def test_the_install_pages_are_runnable_blocks_above_all() -> None:
         found = blocks(DOCS / "install" / f"{name}.md", ROOT)
         assert sum(b.runnable for b in found) >= 8, name
         pending = [b for b in found if not b.runnable and "pending" not in b.reason]
-        assert len(pending) <= 2, [b.label for b in pending]  # a system installer, a security setting
+        # a system installer, a security setting, the real service install (OS administrator rights)
+        assert len(pending) <= 3, [b.label for b in pending]
 
 
 @pytest.mark.slow
@@ -324,6 +325,31 @@ def test_the_install_pages_are_runnable_blocks_above_all() -> None:
 @pytest.mark.parametrize("page", RUN_PAGES, ids=[p.relative_to(DOCS).as_posix() for p in RUN_PAGES])
 def test_page_commands_run_as_written(page: Path, tmp_path: Path, gateway_url: str) -> None:
     session = new_session(tmp_path, gateway_url)
+    try:
+        _run_page(session, page)
+    finally:
+        stop_background_supervisor(session)
+
+
+def stop_background_supervisor(session: Session) -> None:
+    """A ``risk-admin service start`` the page left running (or a failed block left behind)."""
+    pid = _meta(session.data_dir / "risk_manager.db").get("supervisor_pid")
+    if not pid:
+        return
+    try:
+        os.kill(int(pid), signal.SIGTERM)
+    except (OSError, ValueError):
+        return
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(int(pid), 0)
+        except OSError:
+            return
+        time.sleep(0.2)
+
+
+def _run_page(session: Session, page: Path) -> None:
     ran: list[str] = []
     skipped: list[str] = []
     for block in blocks(page, ROOT):
