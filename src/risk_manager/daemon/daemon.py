@@ -103,6 +103,7 @@ class Daemon:
         self.metrics = DaemonMetrics(self.clock)
         self.metrics_server: MetricsServer | None = None
         self._events: asyncio.Queue[tuple[str, object, Event]] = asyncio.Queue()
+        self._resync_lock = asyncio.Lock()
 
     # -- the whole life -------------------------------------------------------------------
 
@@ -244,7 +245,7 @@ class Daemon:
         self.user_hub = UserHub(endpoints.user_hub_url, self.client, self._on_event, accounts=configs,
                                 on_reconnected=self._resync)  # fmt: skip
         self.market_hub = MarketHub(endpoints.market_hub_url, self.client, self._on_event,
-                                    on_reconnected=self._resync)  # fmt: skip
+                                    on_reconnected=self._requote)  # fmt: skip
         for hub in (self.user_hub, self.market_hub):
             self.client.add_token_listener(hub.token_changed)
             hub.start()
@@ -255,9 +256,16 @@ class Daemon:
         self._write_meta(connection="CONNECTED")
 
     async def _resync(self) -> None:
-        """After every (re)connect: REST is the truth (SPEC §4.2), then evaluate every rule."""
+        """After every user-hub (re)connect: REST is the truth (SPEC §4.2), then every rule runs.
+        One at a time: two overlapping resyncs each replayed their snapshot and cut twice."""
         assert self.engine is not None and self.client is not None
-        await resync(self.engine, self.client.polling)
+        async with self._resync_lock:
+            await resync(self.engine, self.client.polling)
+            self._follow_quotes()
+
+    async def _requote(self) -> None:
+        """After a market-hub reconnect: only quotes were lost, and the next ones make up for them
+        (the hub subscribes again itself); positions and orders come on the user hub."""
         self._follow_quotes()
 
     def _on_event(self, kind: str, raw: object, event: Event) -> None:
