@@ -92,14 +92,7 @@ class DaemonAdmin:
             raise ControlFailure("unavailable", "the daemon is stopping")
 
     def audit(self, action: str, reason: str) -> None:
-        """An admin event in the enforcement log (and the daemon log)."""
-        log.warning("%s: %s", action, reason, extra={"record": action})
-        store = self.daemon.store
-        engine = self.daemon.engine
-        if engine is not None:
-            engine.log_admin(self.daemon.clock.now(), None, None, action, reason)
-        elif store is not None:
-            self.daemon.log_system(action, reason)
+        self.daemon.audit(action, reason)
 
     # -- status -------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from risk_manager.config.change_plan import Plan, plan_change
+from risk_manager.config.change_plan import CONFIG_FILES, Plan, plan_change, validate_texts
 from risk_manager.config.edits import apply_edits, diff_edits, file_sha, plain_data, write_config_files
 from risk_manager.config.loader import ConfigSet, load_config_set
 from risk_manager.config.pending import PendingConfig, apply_pending
@@ -38,7 +38,6 @@ from risk_manager.control.server import ControlFailure
 
 log = logging.getLogger("risk_manager.config")
 
-CONFIG_FILES = ("accounts.yaml", "risk_config.yaml", "holidays.yaml")
 LAST_GOOD = "last_good_config"
 
 
@@ -160,15 +159,10 @@ class ConfigKeeper:
 
     def validate(self, files: Mapping[str, str]) -> ValidateReply:
         """Would these files (the others as they are) make a valid set?"""
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="risk-validate-") as tmp:
-            for name, text in {**self.texts, **files}.items():
-                (Path(tmp) / name).write_text(text, encoding="utf-8")
-            try:
-                loaded = load_config_set(Path(tmp), cwd=Path(tmp))
-            except ConfigError as exc:
-                return ValidateReply(ok=False, problems=[str(p) for p in exc.problems])
+        try:
+            loaded = validate_texts(self.config_dir, {**self.texts, **files})
+        except ConfigError as exc:
+            return ValidateReply(ok=False, problems=[str(p) for p in exc.problems])
         return ValidateReply(ok=True, warnings=[str(w) for w in loaded.warnings])
 
     def change(self, request: ChangeRequest) -> ChangeReply:
@@ -302,4 +296,4 @@ class ConfigKeeper:
                 if (self.config_dir / name).is_file()}  # fmt: skip
 
 
-__all__ = ["CONFIG_FILES", "ConfigKeeper", "last_good_dir", "read_texts", "save_last_good"]
+__all__ = ["ConfigKeeper", "last_good_dir", "read_texts", "save_last_good"]

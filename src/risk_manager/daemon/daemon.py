@@ -127,7 +127,7 @@ class Daemon:
         self.log_system("SERVICE_START", f"daemon {__version__} started (pid {os.getpid()})")
         self.keeper = ConfigKeeper(
             self.config_dir, self.data_dir, self.config_set,
-            apply=self._config_changed, audit=self._audit, publish=lambda values: self._write_meta(**values),
+            apply=self._config_changed, audit=self.audit, publish=lambda values: self._write_meta(**values),
             next_reset=self._next_reset, now=self.clock.now,
         )  # fmt: skip
         async with contextlib.AsyncExitStack() as stack:
@@ -336,7 +336,8 @@ class Daemon:
         base = new.risk if new.risk.general.protect_unlisted_accounts else None
         reconfigure(self.engine, configs, base, self.clock.now())
 
-    def _audit(self, action: str, reason: str) -> None:
+    def audit(self, action: str, reason: str) -> None:
+        """An admin or system event in the enforcement log (and the daemon log)."""
         if self.engine is not None:
             self.engine.log_admin(self.clock.now(), None, None, action, reason)
             self.engine.flush(self.clock.now(), wait=False)
